@@ -1,0 +1,134 @@
+package io.licensebroker.broker.app;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A broker node's configuration, resolved once at start and immutable after. Bad values stop the
+ * node with one message naming every offending setting.
+ */
+public record BrokerSettings(int port, int metricsPort, String adminToken, StoreKind store, String redisUri,
+                             Path dataDir, Duration leaseTtl, boolean fsync, Duration shutdownGrace) {
+
+    public enum StoreKind { MEMORY, REDIS }
+
+    /** Thrown for settings that cannot start a broker; the message names each bad setting. */
+    public static final class InvalidSettingsException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        InvalidSettingsException(String message) {
+            super(message);
+        }
+    }
+
+    public BrokerSettings {
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(leaseTtl, "leaseTtl");
+        Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+    }
+
+    /**
+     * Resolves each setting from the flags given, else the environment, else its default.
+     *
+     * @param flags values given on the command line (absent settings are not in the map)
+     * @param env   the process environment
+     */
+    public static BrokerSettings resolve(Map<Setting, String> flags, Map<String, String> env) {
+        Map<Setting, String> raw = new EnumMap<>(Setting.class);
+        for (Setting s : Setting.values()) {
+            String v = flags.get(s);
+            if (v == null) {
+                v = env.get(s.env());
+            }
+            if (v == null) {
+                v = s.defaultValue();
+            }
+            if (v != null) {
+                raw.put(s, v);
+            }
+        }
+        List<String> problems = new ArrayList<>();
+        int port = port(raw, Setting.PORT, problems);
+        int metricsPort = port(raw, Setting.METRICS_PORT, problems);
+        String adminToken = raw.get(Setting.ADMIN_TOKEN);
+        if (adminToken != null && (adminToken.length() < 16 || adminToken.length() > 512 || adminToken.isBlank())) {
+            problems.add(describe(Setting.ADMIN_TOKEN) + " must be 16 to 512 characters long");
+        }
+        StoreKind store = StoreKind.MEMORY;
+        String storeText = raw.get(Setting.STORE);
+        switch (storeText) {
+            case "memory" -> store = StoreKind.MEMORY;
+            case "redis" -> store = StoreKind.REDIS;
+            default -> problems.add(describe(Setting.STORE) + " must be memory or redis, not '" + storeText + "'");
+        }
+        String redisUri = raw.get(Setting.REDIS_URI);
+        if (store == StoreKind.REDIS && (redisUri == null || redisUri.isBlank())) {
+            problems.add(describe(Setting.REDIS_URI) + " is required with --store redis");
+        }
+        Duration ttl = duration(raw, Setting.LEASE_TTL, problems);
+        if (ttl != null && (ttl.compareTo(Duration.ofSeconds(1)) < 0 || ttl.compareTo(Duration.ofHours(24)) > 0)) {
+            problems.add(describe(Setting.LEASE_TTL) + " must be between 1s and 24h, not " + raw.get(Setting.LEASE_TTL));
+        }
+        Duration grace = duration(raw, Setting.SHUTDOWN_GRACE, problems);
+        String fsyncText = raw.get(Setting.FSYNC);
+        if (!fsyncText.equals("true") && !fsyncText.equals("false")) {
+            problems.add(describe(Setting.FSYNC) + " must be true or false, not '" + fsyncText + "'");
+        }
+        Path dataDir = null;
+        try {
+            dataDir = Path.of(raw.get(Setting.DATA_DIR));
+        } catch (RuntimeException e) {
+            problems.add(describe(Setting.DATA_DIR) + " is not a path: " + e.getMessage());
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidSettingsException("invalid settings:\n  " + String.join("\n  ", problems));
+        }
+        return new BrokerSettings(port, metricsPort, adminToken, store, redisUri, dataDir, ttl,
+                Boolean.parseBoolean(fsyncText), grace);
+    }
+
+    private static int port(Map<Setting, String> raw, Setting s, List<String> problems) {
+        String v = raw.get(s);
+        try {
+            int p = Integer.parseInt(v.trim());
+            if (p >= 0 && p <= 65535) {
+                return p;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        problems.add(describe(s) + " must be a port number 0..65535, not '" + v + "'");
+        return -1;
+    }
+
+    private static Duration duration(Map<Setting, String> raw, Setting s, List<String> problems) {
+        try {
+            Duration d = Durations.parse(raw.get(s));
+            if (d.isNegative() || d.isZero()) {
+                problems.add(describe(s) + " must be positive, not " + raw.get(s));
+            }
+            return d;
+        } catch (IllegalArgumentException e) {
+            problems.add(describe(s) + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static String describe(Setting s) {
+        return s.flag() + " [" + s.env() + "]";
+    }
+
+    /** The settings for humans: secrets masked. */
+    @Override
+    public String toString() {
+        return "port=" + port + " metricsPort=" + metricsPort + " adminToken=" + (adminToken == null ? "(generated)" : "****")
+                + " store=" + store.name().toLowerCase() + (redisUri == null ? "" : " redisUri=" + redisUri)
+                + " dataDir=" + dataDir + " leaseTtl=" + leaseTtl + " fsync=" + fsync + " shutdownGrace=" + shutdownGrace;
+    }
+}

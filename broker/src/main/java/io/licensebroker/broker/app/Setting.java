@@ -1,0 +1,57 @@
+package io.licensebroker.broker.app;
+
+/**
+ * Every setting of a broker node: its flag, environment variable, default and meaning. This is the
+ * one list; the command line, the environment and the README all follow it. A flag beats the
+ * environment, which beats the default.
+ */
+public enum Setting {
+    PORT("--port", "BROKER_PORT", "7443", "gRPC port (0 picks a free one)"),
+    METRICS_PORT("--metrics-port", "BROKER_METRICS_PORT", "9464", "HTTP port serving /metrics and /healthz (0 picks a free one)"),
+    ADMIN_TOKEN("--admin-token", "BROKER_ADMIN_TOKEN", null,
+            "bootstrap SUPER_ADMIN token; when absent one is generated on the first start and printed once"),
+    STORE("--store", "BROKER_STORE", "memory", "memory (embedded, durable in --data-dir) or redis"),
+    REDIS_URI("--redis-uri", "BROKER_REDIS_URI", null, "redis://host:port, or a comma list of Redis Cluster seeds"),
+    DATA_DIR("--data-dir", "BROKER_DATA_DIR", "./data", "where the embedded store keeps its journal, snapshots and signing key"),
+    LEASE_TTL("--lease-ttl", "BROKER_LEASE_TTL", "60s", "session lease length (ISO-8601 like PT1M, or 500ms, 30s, 2m, 1h)"),
+    FSYNC("--fsync", "BROKER_FSYNC", "true", "fsync the journal before answering (false: survive a process crash, not a power loss)"),
+    SHUTDOWN_GRACE("--shutdown-grace", "BROKER_SHUTDOWN_GRACE", "20s", "how long SIGTERM waits for in-flight calls to finish");
+
+    private final String flag;
+    private final String env;
+    private final String defaultValue;
+    private final String description;
+
+    Setting(String flag, String env, String defaultValue, String description) {
+        this.flag = flag;
+        this.env = env;
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    public String flag() {
+        return flag;
+    }
+
+    public String env() {
+        return env;
+    }
+
+    /** Null when the setting has no default. */
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    public static Setting byFlag(String flag) {
+        for (Setting s : values()) {
+            if (s.flag.equals(flag)) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("no setting with flag " + flag);
+    }
+}

@@ -1,0 +1,41 @@
+package io.licensebroker.broker.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.util.Map;
+
+/** {@code java -jar license-broker.jar <command>}. */
+@Command(name = "license-broker", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "License Broker: session licenses under hard quotas, over gRPC.",
+        subcommands = {CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err, System.getenv()));
+    }
+
+    /** Runs a command line; answers the process exit code. */
+    public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.addSubcommand("serve", ServeCommand.commandLine(out, env));
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(new CommandLine(this), "name a command, e.g. 'serve'; see --help");
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[]{"license-broker " + (v == null ? "dev" : v)};
+        }
+    }
+}

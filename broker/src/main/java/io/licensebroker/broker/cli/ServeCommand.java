@@ -1,0 +1,93 @@
+package io.licensebroker.broker.cli;
+
+import io.licensebroker.broker.app.BrokerNode;
+import io.licensebroker.broker.app.BrokerSettings;
+import io.licensebroker.broker.app.Setting;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
+import sun.misc.Signal;
+
+import java.io.PrintStream;
+import java.time.Clock;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code serve}: runs one broker node until SIGTERM or SIGINT, then drains and exits 0. Its options
+ * are built from {@link Setting}, the one list of settings.
+ */
+final class ServeCommand implements Callable<Integer> {
+    private static final String DEMO = "--demo";
+
+    private final PrintStream out;
+    private final Map<String, String> env;
+    private CommandSpec spec;
+
+    private ServeCommand(PrintStream out, Map<String, String> env) {
+        this.out = out;
+        this.env = env;
+    }
+
+    static CommandLine commandLine(PrintStream out, Map<String, String> env) {
+        ServeCommand command = new ServeCommand(out, env);
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(command);
+        spec.name("serve");
+        spec.usageMessage().description("Starts a broker node (embedded durable store by default).");
+        spec.mixinStandardHelpOptions(true);
+        for (Setting s : Setting.values()) {
+            spec.addOption(OptionSpec.builder(s.flag())
+                    .paramLabel("<" + s.name().toLowerCase().replace('_', '-') + ">")
+                    .type(String.class)
+                    .description(s.description() + " [env " + s.env() + (s.defaultValue() == null ? "" : ", default " + s.defaultValue()) + "]")
+                    .build());
+        }
+        spec.addOption(OptionSpec.builder(DEMO).arity("0")
+                .description("also load a demo account (200 KRE licenses; organizations with 20, 10, 1 and 5) and print its tokens")
+                .build());
+        command.spec = spec;
+        return new CommandLine(spec);
+    }
+
+    @Override
+    public Integer call() {
+        ParseResult parsed = spec.commandLine().getParseResult();
+        Map<Setting, String> flags = new EnumMap<>(Setting.class);
+        for (Setting s : Setting.values()) {
+            if (parsed.hasMatchedOption(s.flag())) {
+                flags.put(s, parsed.matchedOptionValue(s.flag(), (String) null));
+            }
+        }
+        BrokerSettings settings;
+        try {
+            settings = BrokerSettings.resolve(flags, env);
+        } catch (BrokerSettings.InvalidSettingsException e) {
+            spec.commandLine().getErr().println(e.getMessage());
+            return 2;
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), sig -> stop.countDown());
+        Signal.handle(new Signal("INT"), sig -> stop.countDown());
+        BrokerNode node;
+        try {
+            node = BrokerNode.start(settings, parsed.hasMatchedOption(DEMO), Clock.systemUTC(), out);
+        } catch (BrokerSettings.InvalidSettingsException e) {
+            spec.commandLine().getErr().println(e.getMessage());
+            return 2;
+        }
+        out.println("metrics on " + node.metricsPort());
+        out.println("listening on " + node.port());
+        out.flush();
+        try {
+            stop.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        node.close();
+        out.println("stopped");
+        return 0;
+    }
+}

@@ -1,0 +1,54 @@
+package io.licensebroker.broker.core;
+
+import java.time.Instant;
+
+/**
+ * A fact that changed an account's state. Applying the same events in the same order to an empty
+ * {@link AccountLedger} rebuilds the same state: this is what the embedded store journals and
+ * what its snapshots contain. Applying never checks rules: the checks ran when the event was made.
+ */
+public sealed interface LedgerEvent {
+
+    record AccountCreated(Account account) implements LedgerEvent {
+    }
+
+    record CredentialAdded(Credential credential) implements LedgerEvent {
+    }
+
+    record SubscriptionSet(Subscription subscription) implements LedgerEvent {
+    }
+
+    record OrganizationCreated(Organization organization) implements LedgerEvent {
+    }
+
+    /** 0 revokes the subtree and moves its live sessions to the organization's parent. */
+    record DedicatedSet(String orgId, String product, long licenses) implements LedgerEvent {
+    }
+
+    record UserUpserted(User user) implements LedgerEvent {
+    }
+
+    record PolicySet(PolicySettings settings) implements LedgerEvent {
+    }
+
+    record MachineRegistered(String product, String machineId, Instant at) implements LedgerEvent {
+    }
+
+    /** Unregisters the machine and ends its live sessions as TERMINATED. */
+    record MachineDeactivated(String product, String machineId, Instant at) implements LedgerEvent {
+    }
+
+    record SessionStarted(Session session) implements LedgerEvent {
+    }
+
+    /** {@code cause} is null for a release by the agent itself. */
+    record SessionEnded(String sessionId, Reason cause, Instant at) implements LedgerEvent {
+    }
+
+    record OfflineLicenseIssued(OfflineLicense license) implements LedgerEvent {
+    }
+
+    /** The license of the machine passed its expiry and stops counting against the account. */
+    record OfflineLicenseExpired(String product, String machineId, Instant at) implements LedgerEvent {
+    }
+}

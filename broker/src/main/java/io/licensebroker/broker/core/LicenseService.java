@@ -1,0 +1,299 @@
+package io.licensebroker.broker.core;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The broker's use cases, above any store: chooses ids, times and leases, issues and checks
+ * credentials and offline license files, and routes each call to its account. Validation of
+ * request syntax happens at the edge; the rules live in the core ledger semantics every store obeys.
+ */
+public final class LicenseService {
+    /** Offline licenses are bound for at most this long. */
+    public static final Duration MAX_OFFLINE_LENGTH = Duration.ofDays(60);
+    public static final String DEFAULT_PRODUCT = "KRE";
+
+    private static final String TOKEN_PREFIX = "lb_";
+    private static final int LOOKUP_CHARS = 16;
+    private static final int SECRET_CHARS = 40; // 200 bits
+
+    private final LicenseStore store;
+    private final Clock clock;
+    private final Duration leaseTtl;
+    private final Duration renewInterval;
+    private final LicenseSigner signer;
+    private final SecureRandom random;
+    private final byte[] bootstrapTokenHash;
+
+    /**
+     * @param bootstrapToken the SUPER_ADMIN token given at start (may be null); it is never stored,
+     *                       only compared by hash
+     */
+    public LicenseService(LicenseStore store, Clock clock, Duration leaseTtl, LicenseSigner signer,
+                          SecureRandom random, String bootstrapToken) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        if (leaseTtl.isNegative() || leaseTtl.toMillis() < 3) {
+            throw new IllegalArgumentException("lease ttl must be positive: " + leaseTtl);
+        }
+        this.leaseTtl = leaseTtl;
+        // A third of the lease: two renewals may be lost before the lease runs out.
+        this.renewInterval = leaseTtl.dividedBy(3);
+        this.signer = Objects.requireNonNull(signer, "signer");
+        this.random = Objects.requireNonNull(random, "random");
+        this.bootstrapTokenHash = bootstrapToken == null ? null : sha256(new byte[0], bootstrapToken);
+    }
+
+    public Duration leaseTtl() {
+        return leaseTtl;
+    }
+
+    public Duration renewInterval() {
+        return renewInterval;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public LicenseStore store() {
+        return store;
+    }
+
+    // ---------------------------------------------------------------- credentials
+
+    /** Who holds {@code token}, or empty when it is unknown. Secrets are compared in constant time. */
+    public CompletionStage<Optional<Principal>> authenticate(String token) {
+        if (bootstrapTokenHash != null && MessageDigest.isEqual(bootstrapTokenHash, sha256(new byte[0], token))) {
+            return CompletableFuture.completedFuture(Optional.of(new Principal(Role.SUPER_ADMIN, null, null)));
+        }
+        if (!token.startsWith(TOKEN_PREFIX) || token.length() != TOKEN_PREFIX.length() + LOOKUP_CHARS + 1 + SECRET_CHARS
+                || token.charAt(TOKEN_PREFIX.length() + LOOKUP_CHARS) != '_') {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        String lookup = token.substring(TOKEN_PREFIX.length(), TOKEN_PREFIX.length() + LOOKUP_CHARS);
+        String secret = token.substring(TOKEN_PREFIX.length() + LOOKUP_CHARS + 1);
+        return store.credential(lookup).thenApply(found -> found
+                .filter(c -> MessageDigest.isEqual(c.secretHash(), sha256(c.salt(), secret)))
+                .map(c -> new Principal(c.role(), c.accountId(), c.userId())));
+    }
+
+    /** A new admin token; shown once, stored as a salted hash. */
+    public CompletionStage<Decision<String>> createAdminToken(Role role, String accountId) {
+        if (role == Role.AGENT) {
+            throw new IllegalArgumentException("admin tokens are for admin roles: " + role);
+        }
+        if (role == Role.SUPER_ADMIN) {
+            return issueCredential(Role.SUPER_ADMIN, null, null);
+        }
+        return store.account(accountId).thenCompose(account -> account.isEmpty()
+                ? CompletableFuture.completedFuture(accountNotFound(accountId))
+                : issueCredential(role, accountId, null));
+    }
+
+    /**
+     * A SUPER_ADMIN token generated on the very first start of a store (when no --admin-token is
+     * given); empty on later starts, since only its hash was kept.
+     */
+    public CompletionStage<Optional<String>> generateBootstrapTokenOnce() {
+        return store.hasSuperAdmin().thenCompose(exists -> exists
+                ? CompletableFuture.completedFuture(Optional.<String>empty())
+                : issueCredential(Role.SUPER_ADMIN, null, null).thenApply(d -> Optional.of(d.value())));
+    }
+
+    /** A new API key for an agent of the user; shown once, stored as a salted hash. */
+    public CompletionStage<Decision<String>> createApiKey(String accountId, String userId) {
+        return store.user(accountId, userId).thenCompose(user -> user.isGranted()
+                ? issueCredential(Role.AGENT, accountId, userId)
+                : CompletableFuture.completedFuture(((Decision.Denied<User>) user).cast()));
+    }
+
+    private CompletionStage<Decision<String>> issueCredential(Role role, String accountId, String userId) {
+        String lookup = Ids.random(random, LOOKUP_CHARS);
+        String secret = Ids.random(random, SECRET_CHARS);
+        byte[] salt = new byte[16];
+        random.nextBytes(salt);
+        Credential credential = new Credential(lookup, salt, sha256(salt, secret), role, accountId, userId);
+        return store.addCredential(credential).thenApply(d -> d.map(c -> TOKEN_PREFIX + lookup + '_' + secret));
+    }
+
+    // ---------------------------------------------------------------- accounts and configuration
+
+    /** {@code accountId} null or empty: one is generated. */
+    public CompletionStage<Decision<Account>> createAccount(String accountId, String name) {
+        String id = accountId == null || accountId.isEmpty() ? "AC-" + Ids.random(random, 12).toUpperCase() : accountId;
+        return store.createAccount(new Account(id, name));
+    }
+
+    public CompletionStage<List<Account>> accounts() {
+        return store.accounts();
+    }
+
+    public CompletionStage<Decision<Subscription>> setSubscription(String accountId, String product, long licenses,
+                                                                   long machineQuota, Instant expiresAt) {
+        return store.setSubscription(accountId, product, licenses, machineQuota, expiresAt, clock.instant());
+    }
+
+    public CompletionStage<Decision<Subscription>> subscription(String accountId, String product) {
+        return store.subscription(accountId, product);
+    }
+
+    public CompletionStage<Decision<Organization>> createOrganization(String accountId, String parentId, String name) {
+        return store.createOrganization(accountId, parentId, name);
+    }
+
+    public CompletionStage<Decision<List<Organization>>> organizations(String accountId) {
+        return store.organizations(accountId);
+    }
+
+    public CompletionStage<Optional<String>> accountOfOrganization(String orgId) {
+        return store.accountOfOrganization(orgId);
+    }
+
+    /**
+     * Sets the dedicated licenses of {@code orgId} in {@code accountId} (see
+     * {@link #accountOfOrganization}); 0 revokes, cascading to the subtree, sessions moving to the parent.
+     */
+    public CompletionStage<Decision<LicenseUsage>> setDedicated(String accountId, String orgId, String product, long licenses) {
+        return store.setDedicated(accountId, orgId, product, licenses, clock.instant());
+    }
+
+    public CompletionStage<Decision<User>> upsertUser(String accountId, String userId, String assignedOrgId, List<String> projectOrgIds) {
+        return store.upsertUser(accountId, userId, assignedOrgId, projectOrgIds);
+    }
+
+    public CompletionStage<Decision<List<User>>> users(String accountId) {
+        return store.users(accountId);
+    }
+
+    public CompletionStage<Decision<PolicySettings>> setPolicy(String accountId, PolicySettings settings) {
+        return store.setPolicy(accountId, settings);
+    }
+
+    public CompletionStage<Decision<PolicySettings>> policy(String accountId) {
+        return store.policy(accountId);
+    }
+
+    public CompletionStage<Decision<LicenseUsage>> usage(String accountId, String product) {
+        return store.usage(accountId, product, clock.instant());
+    }
+
+    // ---------------------------------------------------------------- sessions
+
+    public CompletionStage<Decision<Session>> acquire(Principal agent, String product, String machineId, String requestId) {
+        Instant now = clock.instant();
+        AcquireRequest request = new AcquireRequest(product, agent.userId(), machineId, requestId,
+                Ids.newSessionId(agent.accountId(), random), now, now.plus(leaseTtl));
+        return store.acquire(agent.accountId(), request);
+    }
+
+    public CompletionStage<Decision<Session>> renew(Principal agent, String sessionId) {
+        return inOwnAccount(agent, sessionId, account -> {
+            Instant now = clock.instant();
+            return store.renew(account, sessionId, agent.userId(), now, now.plus(leaseTtl));
+        });
+    }
+
+    /** Granted false when the session had already ended, or never was one of ours: releasing is never an error. */
+    public CompletionStage<Decision<Boolean>> release(Principal agent, String sessionId) {
+        if (Ids.accountOfSession(sessionId).isEmpty()) {
+            return CompletableFuture.completedFuture(Decision.granted(false));
+        }
+        return inOwnAccount(agent, sessionId, account -> store.release(account, sessionId, agent.userId(), clock.instant()));
+    }
+
+    /** The account a session belongs to, from its id. */
+    public Optional<String> accountOfSession(String sessionId) {
+        return Ids.accountOfSession(sessionId);
+    }
+
+    public CompletionStage<Decision<Boolean>> terminate(String sessionId) {
+        Optional<String> account = Ids.accountOfSession(sessionId);
+        if (account.isEmpty()) {
+            return CompletableFuture.completedFuture(Decision.granted(false));
+        }
+        return store.terminate(account.get(), sessionId, clock.instant());
+    }
+
+    public CompletionStage<Decision<SessionPage>> sessions(String accountId, SessionQuery query) {
+        return store.sessions(accountId, query);
+    }
+
+    public CompletionStage<Decision<List<Machine>>> machines(String accountId, String product) {
+        return store.machines(accountId, product, clock.instant());
+    }
+
+    public CompletionStage<Decision<Boolean>> deactivateMachine(String accountId, String product, String machineId) {
+        return store.deactivateMachine(accountId, product, machineId, clock.instant());
+    }
+
+    /** Ends the sessions whose leases ran out; answers how many. */
+    public CompletionStage<Integer> reapExpiredLeases() {
+        return store.expireLeases(clock.instant());
+    }
+
+    // ---------------------------------------------------------------- offline licenses
+
+    /** A signed file binding one license to the machine; {@code expiresAt} null: as long as allowed. */
+    public CompletionStage<Decision<IssuedOfflineLicense>> issueOfflineLicense(String accountId, String product,
+                                                                               String machineId, Instant expiresAt) {
+        Instant now = clock.instant();
+        CompletionStage<Instant> until = expiresAt != null
+                ? CompletableFuture.completedFuture(expiresAt)
+                : store.subscription(accountId, product).thenApply(sub -> {
+                    Instant longest = now.plus(MAX_OFFLINE_LENGTH);
+                    Subscription s = sub.isGranted() ? sub.value() : null;
+                    return s != null && s.expiresAt().isBefore(longest) ? s.expiresAt() : longest;
+                });
+        return until.thenCompose(exp -> store.issueOfflineLicense(accountId, product, machineId, exp, MAX_OFFLINE_LENGTH, now))
+                .thenApply(d -> d.map(l -> new IssuedOfflineLicense(l, OfflineLicenseFile.fileName(l), OfflineLicenseFile.write(l, signer))));
+    }
+
+    /** What a license file grants, or INVALID_ARGUMENT when its signature or format is broken. */
+    public Decision<OfflineLicense> verifyOfflineLicense(byte[] file) {
+        return OfflineLicenseFile.verify(file, signer)
+                .<Decision<OfflineLicense>>map(Decision::granted)
+                .orElseGet(() -> Decision.denied(Reason.INVALID_ARGUMENT, "the license file is malformed or its signature does not verify", "license_file"));
+    }
+
+    public record IssuedOfflineLicense(OfflineLicense license, String fileName, byte[] file) {
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private <T> CompletionStage<Decision<T>> inOwnAccount(Principal agent, String sessionId,
+                                                          java.util.function.Function<String, CompletionStage<Decision<T>>> call) {
+        Optional<String> account = Ids.accountOfSession(sessionId);
+        if (account.isEmpty()) {
+            return CompletableFuture.completedFuture(Decision.denied(Reason.SESSION_NOT_FOUND, "no live session " + sessionId, "session_id"));
+        }
+        if (!account.get().equals(agent.accountId())) {
+            return CompletableFuture.completedFuture(Decision.denied(Reason.PERMISSION_DENIED, "session " + sessionId + " belongs to another account", "session_id"));
+        }
+        return call.apply(account.get());
+    }
+
+    private static <T> Decision<T> accountNotFound(String accountId) {
+        return Decision.denied(Reason.ACCOUNT_NOT_FOUND, "no account " + accountId, "account_id");
+    }
+
+    private static byte[] sha256(byte[] salt, String secret) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update(salt);
+            return digest.digest(secret.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package io.licensebroker.broker.core;
+
+/**
+ * Why the core refused something. The names are the contract's ErrorInfo reasons;
+ * the gRPC edge maps each to its status code.
+ */
+public enum Reason {
+    NO_LICENSE_AVAILABLE,
+    ORGANIZATION_POOL_EXHAUSTED,
+    MACHINE_QUOTA_EXCEEDED,
+    SUBSCRIPTION_EXPIRED,
+    NO_SUBSCRIPTION,
+    SESSION_EXPIRED,
+    SESSION_TERMINATED,
+    SESSION_NOT_FOUND,
+    INSUFFICIENT_LICENSES,
+    BELOW_IN_USE,
+    INVALID_ARGUMENT,
+    ACCOUNT_NOT_FOUND,
+    ORGANIZATION_NOT_FOUND,
+    USER_NOT_FOUND,
+    ALREADY_EXISTS,
+    PERMISSION_DENIED,
+    MACHINE_NOT_FOUND
+}

@@ -1,0 +1,201 @@
+package io.licensebroker.broker.grpc;
+
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.licensebroker.broker.core.LicenseService;
+import io.licensebroker.proto.v1.LicenseAdminGrpc;
+import io.licensebroker.proto.v1.LicenseBrokerGrpc;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The broker's gRPC server: both services behind bearer-token authentication, plus
+ * {@code grpc.health.v1.Health} and server reflection (v1 and v1alpha) without authentication, so
+ * stock tools (grpc_health_probe, grpcurl) work.
+ *
+ * <pre>{@code
+ * BrokerServer server = BrokerServer.start(7443, licenseService);
+ * ...
+ * server.shutdown(Duration.ofSeconds(20)); // on SIGTERM
+ * }</pre>
+ */
+public final class BrokerServer {
+    private static final System.Logger LOG = System.getLogger(BrokerServer.class.getName());
+
+    /** Both contract services, for {@link HealthStatusManager} and tests. */
+    public static final List<String> SERVICE_NAMES = List.of(LicenseBrokerGrpc.SERVICE_NAME, LicenseAdminGrpc.SERVICE_NAME);
+
+    private final Server server;
+    /** Kept: the server stops answering getPort() once terminated, but callers may still log it. */
+    private final int port;
+    private final HealthStatusManager health;
+    private final ExecutorService executor;
+
+    /**
+     * Server settings; {@link #defaults(int)} for the usual ones.
+     *
+     * @param port                 TCP port on every interface; 0 picks a free one
+     * @param threads              size of the fixed pool running handlers (they never block, so a few
+     *                             per core are enough; a bound keeps a burst from spawning thousands)
+     * @param maxInboundMessageBytes largest request accepted (the biggest legitimate one, a 64 KiB
+     *                             license file or 1000 project ids, is far below)
+     * @param maxInboundMetadataBytes largest header block accepted
+     * @param handshakeTimeout     how long a new connection may take to negotiate before it is dropped
+     * @param keepAliveTime        server pings an idle connection after this long, to find dead peers
+     * @param keepAliveTimeout     and closes it when the ping is not answered within this
+     * @param permitKeepAliveTime  clients may ping at most this often (agents renew every ~20 s and may
+     *                             keep their connection warm in between); more often is abuse
+     */
+    public record Options(int port, int threads, int maxInboundMessageBytes, int maxInboundMetadataBytes,
+                          Duration handshakeTimeout, Duration keepAliveTime, Duration keepAliveTimeout,
+                          Duration permitKeepAliveTime) {
+        public Options {
+            if (port < 0 || port > 65_535) {
+                throw new IllegalArgumentException("port must be 0..65535: " + port);
+            }
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be positive: " + threads);
+            }
+            Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+            Objects.requireNonNull(keepAliveTime, "keepAliveTime");
+            Objects.requireNonNull(keepAliveTimeout, "keepAliveTimeout");
+            Objects.requireNonNull(permitKeepAliveTime, "permitKeepAliveTime");
+        }
+
+        public static Options defaults(int port) {
+            return new Options(port, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
+                    1024 * 1024, 16 * 1024, Duration.ofSeconds(10), Duration.ofMinutes(2), Duration.ofSeconds(20),
+                    Duration.ofSeconds(10));
+        }
+    }
+
+    private BrokerServer(Server server, HealthStatusManager health, ExecutorService executor) {
+        this.server = server;
+        this.port = server.getPort();
+        this.health = health;
+        this.executor = executor;
+    }
+
+    /** Starts serving on {@code port} (0: a free port) with the default options. */
+    public static BrokerServer start(int port, LicenseService service) throws IOException {
+        return start(Options.defaults(port), service);
+    }
+
+    public static BrokerServer start(Options options, LicenseService service) throws IOException {
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(service, "service");
+        HealthStatusManager health = new HealthStatusManager();
+        ExecutorService executor = newExecutor(options.threads());
+        NettyServerBuilder builder = NettyServerBuilder.forPort(options.port())
+                .executor(executor)
+                .maxInboundMessageSize(options.maxInboundMessageBytes())
+                .maxInboundMetadataSize(options.maxInboundMetadataBytes())
+                .handshakeTimeout(options.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .keepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+                .keepAliveTimeout(options.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .permitKeepAliveTime(options.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(legacyReflection());
+        services(service).forEach(builder::addService);
+        Server server;
+        try {
+            server = builder.build().start();
+        } catch (IOException | RuntimeException e) {
+            executor.shutdownNow();
+            throw e;
+        }
+        health.setStatus("", ServingStatus.SERVING);
+        SERVICE_NAMES.forEach(name -> health.setStatus(name, ServingStatus.SERVING));
+        return new BrokerServer(server, health, executor);
+    }
+
+    /**
+     * The two contract services, each behind the authentication interceptor, ready to mount on
+     * any server builder (tests use an in-process server; another transport may reuse them).
+     */
+    public static List<ServerServiceDefinition> services(LicenseService service) {
+        Gate gate = new Gate(service);
+        AuthInterceptor auth = new AuthInterceptor();
+        return List.of(
+                ServerInterceptors.intercept(new LicenseBrokerService(gate), auth),
+                ServerInterceptors.intercept(new LicenseAdminService(gate), auth));
+    }
+
+    /** The bound port (the chosen one when started with 0). */
+    public int port() {
+        return port;
+    }
+
+    /**
+     * Graceful stop: reports NOT_SERVING (so load balancers stop routing here), stops accepting
+     * new calls, lets in-flight calls finish for up to {@code drain}, then cancels what is left.
+     * Returns once the server has terminated. Idempotent.
+     */
+    public void shutdown(Duration drain) {
+        health.enterTerminalState();
+        server.shutdown();
+        boolean interrupted = false;
+        try {
+            if (!server.awaitTermination(drain.toNanos(), TimeUnit.NANOSECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "calls still running after the {0} drain; cancelling them", drain);
+                server.shutdownNow();
+                server.awaitTermination();
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
+            server.shutdownNow();
+        } finally {
+            // Handlers never block, so once the server is done the pool has nothing left to do.
+            executor.shutdown();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Blocks until the server has terminated (after {@link #shutdown(Duration)}, from another thread). */
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+        executor.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+    }
+
+    public boolean isTerminated() {
+        return server.isTerminated();
+    }
+
+    @SuppressWarnings("deprecation") // v1alpha: still what many grpcurl and IDE versions ask for
+    private static io.grpc.BindableService legacyReflection() {
+        return ProtoReflectionService.newInstance();
+    }
+
+    /**
+     * A fixed pool of named daemon threads. The queue is unbounded on purpose: gRPC hands the
+     * executor short tasks and does not expect rejection; the thread count is what is bounded.
+     */
+    private static ExecutorService newExecutor(int threads) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory factory = r -> {
+            Thread t = new Thread(r, "broker-grpc-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), factory);
+    }
+}

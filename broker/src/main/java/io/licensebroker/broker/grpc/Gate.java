@@ -1,0 +1,147 @@
+package io.licensebroker.broker.grpc;
+
+import io.grpc.stub.StreamObserver;
+import io.licensebroker.broker.core.Decision;
+import io.licensebroker.broker.core.LicenseService;
+import io.licensebroker.broker.core.Principal;
+import io.licensebroker.broker.core.Reason;
+import io.licensebroker.broker.core.Role;
+
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * How every unary handler of both services runs, without ever blocking a gRPC thread:
+ * resolve the caller's token (asynchronously), check the caller's role, run the handler body
+ * (which validates, checks tenancy and calls the core, returning a stage), then complete the
+ * observer from whichever thread completes that stage.
+ *
+ * <p>Order of refusals: UNAUTHENTICATED, then PERMISSION_DENIED for the wrong kind of
+ * credential, then whatever the body decides (validation of the field that names the account,
+ * the tenancy check, then validation of the remaining fields), so that a caller learns nothing
+ * about another tenant's data beyond "not yours".
+ */
+final class Gate {
+    private static final System.Logger LOG = System.getLogger(Gate.class.getName());
+
+    private final LicenseService service;
+
+    Gate(LicenseService service) {
+        this.service = Objects.requireNonNull(service, "service");
+    }
+
+    LicenseService service() {
+        return service;
+    }
+
+    /** An agent RPC: API keys only. */
+    <R> void agent(StreamObserver<R> out, Function<Principal, CompletionStage<Decision<R>>> body) {
+        run(out, p -> p.role() == Role.AGENT, "this RPC needs an agent API key, not an admin token", body);
+    }
+
+    /** An admin RPC: admin tokens of any role; the body checks the account. */
+    <R> void admin(StreamObserver<R> out, Function<Principal, CompletionStage<Decision<R>>> body) {
+        run(out, Principal::isAdmin, "this RPC needs an admin token, not an API key", body);
+    }
+
+    /** An RPC across accounts: SUPER_ADMIN only. */
+    <R> void superAdmin(StreamObserver<R> out, Function<Principal, CompletionStage<Decision<R>>> body) {
+        run(out, p -> p.role() == Role.SUPER_ADMIN, "this RPC needs a SUPER_ADMIN token", body);
+    }
+
+    /** Runs {@code then} when the caller may administer {@code accountId}; PERMISSION_DENIED otherwise. */
+    <R> CompletionStage<Decision<R>> inAccount(Principal caller, String accountId, String field,
+                                               Supplier<CompletionStage<Decision<R>>> then) {
+        if (!caller.canAdminister(accountId)) {
+            // Deliberately the same answer whether or not the account exists: no tenant enumeration.
+            return done(Errors.permissionDenied("this token cannot administer that account", field));
+        }
+        return then.get();
+    }
+
+    /**
+     * Runs {@code then} with the organization's account when the caller may administer it:
+     * NOT_FOUND ORGANIZATION_NOT_FOUND for an unknown organization, PERMISSION_DENIED for another
+     * account's. The account is found through the store, so this is a stage too.
+     */
+    <R> CompletionStage<Decision<R>> inOrganization(Principal caller, String orgId, String field,
+                                                    Function<String, CompletionStage<Decision<R>>> then) {
+        return service.accountOfOrganization(orgId).thenCompose(account -> {
+            if (account.isEmpty()) {
+                return done(Decision.denied(Reason.ORGANIZATION_NOT_FOUND, "no organization " + orgId, field));
+            }
+            if (!caller.canAdminister(account.get())) {
+                return done(Errors.permissionDenied("that organization belongs to an account this token cannot administer", field));
+            }
+            return then.apply(account.get());
+        });
+    }
+
+    /**
+     * Runs {@code then} with the session's account (read from the session id, no store access)
+     * when the caller may administer it. A session id that names no account cannot belong to any
+     * account, so {@code then} receives empty and decides what "no such session" means.
+     */
+    <R> CompletionStage<Decision<R>> inSessionAccount(Principal caller, String sessionId, String field,
+                                                      Function<Optional<String>, CompletionStage<Decision<R>>> then) {
+        Optional<String> account = service.accountOfSession(sessionId);
+        if (account.isPresent() && !caller.canAdminister(account.get())) {
+            return done(Errors.permissionDenied("that session belongs to an account this token cannot administer", field));
+        }
+        return then.apply(account);
+    }
+
+    static <R> CompletionStage<Decision<R>> done(Decision<R> decision) {
+        return CompletableFuture.completedFuture(decision);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    private <R> void run(StreamObserver<R> out, Predicate<Principal> allowed, String notAllowed,
+                         Function<Principal, CompletionStage<Decision<R>>> body) {
+        CompletionStage<Decision<R>> result;
+        try {
+            String token = AuthInterceptor.TOKEN.get();
+            if (token == null) {
+                // Only when the services are mounted without the interceptor: fail closed.
+                throw Errors.unauthenticated("missing authorization header; expected \"Bearer <token>\"");
+            }
+            result = service.authenticate(token).thenCompose(principal -> {
+                if (principal.isEmpty()) {
+                    throw Errors.unauthenticated("unknown token");
+                }
+                if (!allowed.test(principal.get())) {
+                    return done(Errors.permissionDenied(notAllowed, null));
+                }
+                return body.apply(principal.get());
+            });
+        } catch (RuntimeException e) {
+            // A body or store that throws instead of failing its stage is answered the same way.
+            result = CompletableFuture.failedFuture(e);
+        }
+        result.whenComplete((decision, failure) -> complete(out, decision, failure));
+    }
+
+    private static <R> void complete(StreamObserver<R> out, Decision<R> decision, Throwable failure) {
+        try {
+            if (failure != null) {
+                out.onError(Errors.fromThrowable(failure));
+            } else if (decision instanceof Decision.Granted<R> granted) {
+                out.onNext(granted.value());
+                out.onCompleted();
+            } else if (decision instanceof Decision.Denied<R> denied) {
+                out.onError(Errors.denied(denied));
+            } else {
+                out.onError(Errors.fromThrowable(new IllegalStateException("a handler answered no decision")));
+            }
+        } catch (RuntimeException e) {
+            // Typically the client cancelled or the server shut down meanwhile: nobody is listening.
+            LOG.log(System.Logger.Level.DEBUG, "could not complete a call", e);
+        }
+    }
+}

@@ -1,0 +1,394 @@
+package io.licensebroker.broker.grpc;
+
+import io.grpc.stub.StreamObserver;
+import io.licensebroker.broker.core.Decision;
+import io.licensebroker.broker.core.LicenseService;
+import io.licensebroker.broker.core.OfflineLicense;
+import io.licensebroker.broker.core.PolicySettings;
+import io.licensebroker.broker.core.Reason;
+import io.licensebroker.broker.core.Role;
+import io.licensebroker.broker.core.SessionQuery;
+import io.licensebroker.proto.v1.Account;
+import io.licensebroker.proto.v1.CreateAccountRequest;
+import io.licensebroker.proto.v1.CreateAdminTokenRequest;
+import io.licensebroker.proto.v1.CreateAdminTokenResponse;
+import io.licensebroker.proto.v1.CreateApiKeyRequest;
+import io.licensebroker.proto.v1.CreateApiKeyResponse;
+import io.licensebroker.proto.v1.CreateOrganizationRequest;
+import io.licensebroker.proto.v1.DeactivateMachineRequest;
+import io.licensebroker.proto.v1.DeactivateMachineResponse;
+import io.licensebroker.proto.v1.GetLicenseUsageRequest;
+import io.licensebroker.proto.v1.GetSubscriptionRequest;
+import io.licensebroker.proto.v1.GetUsagePolicyRequest;
+import io.licensebroker.proto.v1.IssueOfflineLicenseRequest;
+import io.licensebroker.proto.v1.IssueOfflineLicenseResponse;
+import io.licensebroker.proto.v1.LicenseAdminGrpc;
+import io.licensebroker.proto.v1.LicenseUsage;
+import io.licensebroker.proto.v1.ListAccountsRequest;
+import io.licensebroker.proto.v1.ListAccountsResponse;
+import io.licensebroker.proto.v1.ListMachinesRequest;
+import io.licensebroker.proto.v1.ListMachinesResponse;
+import io.licensebroker.proto.v1.ListOrganizationsRequest;
+import io.licensebroker.proto.v1.ListOrganizationsResponse;
+import io.licensebroker.proto.v1.ListSessionsRequest;
+import io.licensebroker.proto.v1.ListSessionsResponse;
+import io.licensebroker.proto.v1.ListUsersRequest;
+import io.licensebroker.proto.v1.ListUsersResponse;
+import io.licensebroker.proto.v1.Organization;
+import io.licensebroker.proto.v1.RestoreDefaultUsagePolicyRequest;
+import io.licensebroker.proto.v1.RevokeDedicatedLicensesRequest;
+import io.licensebroker.proto.v1.SetDedicatedLicensesRequest;
+import io.licensebroker.proto.v1.SetSubscriptionRequest;
+import io.licensebroker.proto.v1.SetUsagePolicyRequest;
+import io.licensebroker.proto.v1.Subscription;
+import io.licensebroker.proto.v1.TerminateSessionRequest;
+import io.licensebroker.proto.v1.TerminateSessionResponse;
+import io.licensebroker.proto.v1.UpsertUserRequest;
+import io.licensebroker.proto.v1.UsagePolicySettings;
+import io.licensebroker.proto.v1.User;
+import io.licensebroker.proto.v1.VerifyOfflineLicenseRequest;
+import io.licensebroker.proto.v1.VerifyOfflineLicenseResponse;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The admin tools' service. Every handler has the same shape: the caller's kind is checked by
+ * {@link Gate}; then the field naming the account (account_id, org_id or session_id) is validated
+ * and the caller's right to that account checked; then the remaining fields are validated, and
+ * only then the core is called. Nothing changes before every check has passed.
+ */
+final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
+    private final Gate gate;
+    private final LicenseService service;
+
+    LicenseAdminService(Gate gate) {
+        this.gate = gate;
+        this.service = gate.service();
+    }
+
+    // ---------------------------------------------------------------- accounts and credentials
+
+    @Override
+    public void createAccount(CreateAccountRequest request, StreamObserver<Account> out) {
+        gate.superAdmin(out, caller -> {
+            String accountId = Validation.optionalAccountId(request.getAccountId());
+            String name = Validation.name(request.getName());
+            return service.createAccount(accountId, name).thenApply(d -> d.map(Protos::account));
+        });
+    }
+
+    @Override
+    public void listAccounts(ListAccountsRequest request, StreamObserver<ListAccountsResponse> out) {
+        gate.superAdmin(out, caller -> service.accounts().thenApply(accounts -> {
+            ListAccountsResponse.Builder b = ListAccountsResponse.newBuilder();
+            accounts.forEach(a -> b.addAccounts(Protos.account(a)));
+            return Decision.granted(b.build());
+        }));
+    }
+
+    @Override
+    public void createAdminToken(CreateAdminTokenRequest request, StreamObserver<CreateAdminTokenResponse> out) {
+        gate.admin(out, caller -> {
+            Role role = Validation.adminRole(request.getRoleValue());
+            if (role == Role.SUPER_ADMIN) {
+                // account_id is ignored for SUPER_ADMIN tokens (they belong to no account).
+                if (caller.role() != Role.SUPER_ADMIN) {
+                    return Gate.done(Errors.permissionDenied("only a SUPER_ADMIN may create SUPER_ADMIN tokens", "role"));
+                }
+                return service.createAdminToken(Role.SUPER_ADMIN, null).thenApply(d -> d.map(LicenseAdminService::token));
+            }
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id",
+                    () -> service.createAdminToken(Role.ACCOUNT_ADMIN, accountId).thenApply(d -> d.map(LicenseAdminService::token)));
+        });
+    }
+
+    @Override
+    public void createApiKey(CreateApiKeyRequest request, StreamObserver<CreateApiKeyResponse> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id", () -> {
+                String userId = Validation.userId(request.getUserId());
+                return service.createApiKey(accountId, userId)
+                        .thenApply(d -> d.map(key -> CreateApiKeyResponse.newBuilder().setApiKey(key).build()));
+            });
+        });
+    }
+
+    // ---------------------------------------------------------------- subscription
+
+    @Override
+    public void setSubscription(SetSubscriptionRequest request, StreamObserver<Subscription> out) {
+        gate.superAdmin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            String product = Validation.product(request.getProduct());
+            long licenses = Validation.count(request.getLicenses(), "licenses");
+            long machineQuota = Validation.count(request.getMachineQuota(), "machine_quota");
+            if (!request.hasExpiresAt()) {
+                throw Errors.invalid("expires_at", "is required");
+            }
+            // A past instant is allowed on purpose: it models an expired subscription.
+            Instant expiresAt = Validation.timestamp(request.getExpiresAt(), "expires_at");
+            return service.setSubscription(accountId, product, licenses, machineQuota, expiresAt)
+                    .thenApply(d -> d.map(Protos::subscription));
+        });
+    }
+
+    @Override
+    public void getSubscription(GetSubscriptionRequest request, StreamObserver<Subscription> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id", () -> {
+                String product = Validation.product(request.getProduct());
+                return service.subscription(accountId, product).thenApply(d -> {
+                    if (d.isGranted() && d.value() == null) {
+                        return Decision.denied(Reason.NO_SUBSCRIPTION, "account " + accountId + " has no " + product + " subscription", "product");
+                    }
+                    return d.map(Protos::subscription);
+                });
+            });
+        });
+    }
+
+    // ---------------------------------------------------------------- organizations and licenses
+
+    @Override
+    public void createOrganization(CreateOrganizationRequest request, StreamObserver<Organization> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id", () -> {
+                // The core answers ORGANIZATION_NOT_FOUND for a parent of another account as well.
+                String parentId = Validation.optionalOrgId(request.getParentId(), "parent_id");
+                String name = Validation.name(request.getName());
+                return service.createOrganization(accountId, parentId, name).thenApply(d -> d.map(Protos::organization));
+            });
+        });
+    }
+
+    @Override
+    public void listOrganizations(ListOrganizationsRequest request, StreamObserver<ListOrganizationsResponse> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id", () -> service.organizations(accountId).thenApply(d -> d.map(orgs -> {
+                ListOrganizationsResponse.Builder b = ListOrganizationsResponse.newBuilder();
+                orgs.forEach(o -> b.addOrganizations(Protos.organization(o)));
+                return b.build();
+            })));
+        });
+    }
+
+    @Override
+    public void setDedicatedLicenses(SetDedicatedLicensesRequest request, StreamObserver<LicenseUsage> out) {
+        gate.admin(out, caller -> {
+            String orgId = Validation.orgId(request.getOrgId(), "org_id");
+            return gate.inOrganization(caller, orgId, "org_id", account -> {
+                String product = Validation.product(request.getProduct());
+                long licenses = Validation.count(request.getLicenses(), "licenses");
+                return setDedicated(account, orgId, product, licenses);
+            });
+        });
+    }
+
+    @Override
+    public void revokeDedicatedLicenses(RevokeDedicatedLicensesRequest request, StreamObserver<LicenseUsage> out) {
+        gate.admin(out, caller -> {
+            String orgId = Validation.orgId(request.getOrgId(), "org_id");
+            return gate.inOrganization(caller, orgId, "org_id", account -> setDedicated(account, orgId, Validation.product(request.getProduct()), 0));
+        });
+    }
+
+    private CompletionStage<Decision<LicenseUsage>> setDedicated(String account, String orgId, String product, long licenses) {
+        return service.setDedicated(account, orgId, product, licenses).thenApply(d -> d.map(Protos::usage));
+    }
+
+    // ---------------------------------------------------------------- users and policy
+
+    @Override
+    public void upsertUser(UpsertUserRequest request, StreamObserver<User> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id", () -> {
+                String userId = Validation.userId(request.getUserId());
+                String assignedOrgId = Validation.optionalOrgId(request.getAssignedOrgId(), "assigned_org_id");
+                List<String> projectOrgIds = Validation.projectOrgIds(request.getProjectOrgIdsList());
+                return service.upsertUser(accountId, userId, assignedOrgId, projectOrgIds).thenApply(d -> d.map(Protos::user));
+            });
+        });
+    }
+
+    @Override
+    public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id", () -> service.users(accountId).thenApply(d -> d.map(users -> {
+                ListUsersResponse.Builder b = ListUsersResponse.newBuilder();
+                users.forEach(u -> b.addUsers(Protos.user(u)));
+                return b.build();
+            })));
+        });
+    }
+
+    @Override
+    public void setUsagePolicy(SetUsagePolicyRequest request, StreamObserver<UsagePolicySettings> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id", () -> {
+                io.licensebroker.broker.core.UsagePolicy policy = Validation.policy(request.getPolicyValue());
+                // proto3 "optional": absent means the default, fallback on.
+                boolean allowFallback = !request.hasAllowFallback() || request.getAllowFallback();
+                return setPolicy(accountId, new PolicySettings(policy, allowFallback));
+            });
+        });
+    }
+
+    @Override
+    public void restoreDefaultUsagePolicy(RestoreDefaultUsagePolicyRequest request, StreamObserver<UsagePolicySettings> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id", () -> setPolicy(accountId, PolicySettings.DEFAULT));
+        });
+    }
+
+    private CompletionStage<Decision<UsagePolicySettings>> setPolicy(String accountId, PolicySettings settings) {
+        return service.setPolicy(accountId, settings).thenApply(d -> d.map(Protos::policySettings));
+    }
+
+    @Override
+    public void getUsagePolicy(GetUsagePolicyRequest request, StreamObserver<UsagePolicySettings> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id",
+                    () -> service.policy(accountId).thenApply(d -> d.map(Protos::policySettings)));
+        });
+    }
+
+    @Override
+    public void getLicenseUsage(GetLicenseUsageRequest request, StreamObserver<LicenseUsage> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id", () -> {
+                String product = Validation.product(request.getProduct());
+                return service.usage(accountId, product).thenApply(d -> d.map(Protos::usage));
+            });
+        });
+    }
+
+    // ---------------------------------------------------------------- sessions and machines
+
+    @Override
+    public void listSessions(ListSessionsRequest request, StreamObserver<ListSessionsResponse> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id", () -> {
+                SessionQuery query = new SessionQuery(
+                        Validation.optionalProduct(request.getProduct()),
+                        Validation.optionalPoolId(request.getPoolId()),
+                        Validation.optionalUserId(request.getUserId()),
+                        Validation.optionalMachineId(request.getMachineId()),
+                        Validation.pageSize(request.getPageSize()),
+                        Validation.pageToken(request.getPageToken()));
+                return service.sessions(accountId, query).thenApply(d -> d.map(page -> {
+                    ListSessionsResponse.Builder b = ListSessionsResponse.newBuilder();
+                    page.sessions().forEach(s -> b.addSessions(Protos.session(s)));
+                    if (page.nextPageToken() != null) {
+                        b.setNextPageToken(page.nextPageToken());
+                    }
+                    return b.build();
+                }));
+            });
+        });
+    }
+
+    @Override
+    public void terminateSession(TerminateSessionRequest request, StreamObserver<TerminateSessionResponse> out) {
+        gate.admin(out, caller -> {
+            String sessionId = Validation.sessionId(request.getSessionId());
+            return gate.inSessionAccount(caller, sessionId, "session_id", account -> {
+                if (account.isEmpty()) {
+                    // Not one of our session ids: no such live session, which is "already ended".
+                    return Gate.done(Decision.granted(terminated(false)));
+                }
+                return service.terminate(sessionId).thenApply(d -> {
+                    // A session id naming an account that does not exist is just as much "no such session".
+                    if (d instanceof Decision.Denied<Boolean> denied && denied.reason() == Reason.ACCOUNT_NOT_FOUND) {
+                        return Decision.granted(terminated(false));
+                    }
+                    return d.map(LicenseAdminService::terminated);
+                });
+            });
+        });
+    }
+
+    @Override
+    public void listMachines(ListMachinesRequest request, StreamObserver<ListMachinesResponse> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id", () -> {
+                String product = Validation.product(request.getProduct());
+                return service.machines(accountId, product).thenApply(d -> d.map(machines -> {
+                    ListMachinesResponse.Builder b = ListMachinesResponse.newBuilder();
+                    machines.forEach(m -> b.addMachines(Protos.machine(m)));
+                    return b.build();
+                }));
+            });
+        });
+    }
+
+    @Override
+    public void deactivateMachine(DeactivateMachineRequest request, StreamObserver<DeactivateMachineResponse> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id", () -> {
+                String machineId = Validation.machineId(request.getMachineId());
+                String product = Validation.product(request.getProduct());
+                return service.deactivateMachine(accountId, product, machineId)
+                        .thenApply(d -> d.map(done -> DeactivateMachineResponse.newBuilder().setDeactivated(done).build()));
+            });
+        });
+    }
+
+    // ---------------------------------------------------------------- offline licenses
+
+    @Override
+    public void issueOfflineLicense(IssueOfflineLicenseRequest request, StreamObserver<IssueOfflineLicenseResponse> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inAccount(caller, accountId, "account_id", () -> {
+                String product = Validation.product(request.getProduct());
+                String machineId = Validation.machineId(request.getMachineId());
+                // Absent: the core picks the longest allowed (60 days, capped by the subscription).
+                Instant expiresAt = request.hasExpiresAt() ? Validation.timestamp(request.getExpiresAt(), "expires_at") : null;
+                return service.issueOfflineLicense(accountId, product, machineId, expiresAt).thenApply(d -> d.map(Protos::issued));
+            });
+        });
+    }
+
+    /**
+     * Any admin may check a file it holds. A file that is malformed or whose signature does not
+     * verify is refused INVALID_ARGUMENT INVALID_LICENSE_FILE rather than answered valid=false,
+     * so that every refusal is a status with a reason, like everywhere else.
+     */
+    @Override
+    public void verifyOfflineLicense(VerifyOfflineLicenseRequest request, StreamObserver<VerifyOfflineLicenseResponse> out) {
+        gate.admin(out, caller -> {
+            byte[] file = Validation.licenseFile(request.getLicenseFile());
+            Decision<OfflineLicense> verified = service.verifyOfflineLicense(file);
+            if (!verified.isGranted()) {
+                throw Errors.invalidLicenseFile("the license file is malformed or its signature does not verify");
+            }
+            return Gate.done(verified.map(Protos::verified));
+        });
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static CreateAdminTokenResponse token(String token) {
+        return CreateAdminTokenResponse.newBuilder().setToken(token).build();
+    }
+
+    private static TerminateSessionResponse terminated(boolean terminated) {
+        return TerminateSessionResponse.newBuilder().setTerminated(terminated).build();
+    }
+}

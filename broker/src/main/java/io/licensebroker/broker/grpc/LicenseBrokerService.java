@@ -1,0 +1,63 @@
+package io.licensebroker.broker.grpc;
+
+import io.grpc.stub.StreamObserver;
+import io.licensebroker.broker.core.LicenseService;
+import io.licensebroker.proto.v1.AcquireSessionRequest;
+import io.licensebroker.proto.v1.AcquireSessionResponse;
+import io.licensebroker.proto.v1.LicenseBrokerGrpc;
+import io.licensebroker.proto.v1.ReleaseSessionRequest;
+import io.licensebroker.proto.v1.ReleaseSessionResponse;
+import io.licensebroker.proto.v1.RenewSessionRequest;
+import io.licensebroker.proto.v1.RenewSessionResponse;
+
+/**
+ * The agents' service. Each handler validates, then calls the core; the core itself refuses
+ * another account's or another user's session (PERMISSION_DENIED), since only it knows who
+ * holds a session.
+ */
+final class LicenseBrokerService extends LicenseBrokerGrpc.LicenseBrokerImplBase {
+    private final Gate gate;
+    private final LicenseService service;
+
+    LicenseBrokerService(Gate gate) {
+        this.gate = gate;
+        this.service = gate.service();
+    }
+
+    @Override
+    public void acquireSession(AcquireSessionRequest request, StreamObserver<AcquireSessionResponse> out) {
+        gate.agent(out, agent -> {
+            String product = Validation.product(request.getProduct());
+            String machineId = Validation.machineId(request.getMachineId());
+            String requestId = Validation.requestId(request.getRequestId());
+            return service.acquire(agent, product, machineId, requestId).thenApply(d -> d.map(s -> AcquireSessionResponse.newBuilder()
+                    .setSessionId(s.id())
+                    .setPoolId(s.poolId())
+                    .setFallback(s.fallback())
+                    .setLeaseExpiresAt(Protos.timestamp(s.leaseExpiresAt()))
+                    .setRenewInterval(Protos.duration(service.renewInterval()))
+                    .build()));
+        });
+    }
+
+    @Override
+    public void renewSession(RenewSessionRequest request, StreamObserver<RenewSessionResponse> out) {
+        gate.agent(out, agent -> {
+            String sessionId = Validation.sessionId(request.getSessionId());
+            return service.renew(agent, sessionId).thenApply(d -> d.map(s -> RenewSessionResponse.newBuilder()
+                    .setLeaseExpiresAt(Protos.timestamp(s.leaseExpiresAt()))
+                    .setPoolId(s.poolId())
+                    .setRenewInterval(Protos.duration(service.renewInterval()))
+                    .build()));
+        });
+    }
+
+    @Override
+    public void releaseSession(ReleaseSessionRequest request, StreamObserver<ReleaseSessionResponse> out) {
+        gate.agent(out, agent -> {
+            String sessionId = Validation.sessionId(request.getSessionId());
+            return service.release(agent, sessionId)
+                    .thenApply(d -> d.map(released -> ReleaseSessionResponse.newBuilder().setReleased(released).build()));
+        });
+    }
+}

@@ -1,0 +1,166 @@
+package io.licensebroker.broker.grpc;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Duration;
+import com.google.protobuf.Timestamp;
+import io.licensebroker.broker.core.LicenseService;
+import io.licensebroker.broker.core.PolicySettings;
+import io.licensebroker.proto.v1.Account;
+import io.licensebroker.proto.v1.IssueOfflineLicenseResponse;
+import io.licensebroker.proto.v1.LicenseUsage;
+import io.licensebroker.proto.v1.Machine;
+import io.licensebroker.proto.v1.Organization;
+import io.licensebroker.proto.v1.PoolRow;
+import io.licensebroker.proto.v1.Session;
+import io.licensebroker.proto.v1.Subscription;
+import io.licensebroker.proto.v1.UsagePolicySettings;
+import io.licensebroker.proto.v1.User;
+import io.licensebroker.proto.v1.VerifyOfflineLicenseResponse;
+
+import java.time.Instant;
+
+/**
+ * Domain records to wire messages and back. Core nulls ("no parent", "no subscription") become
+ * proto3 defaults: empty strings and absent Timestamps.
+ */
+final class Protos {
+    private Protos() {
+    }
+
+    static Timestamp timestamp(Instant instant) {
+        return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
+    }
+
+    static Duration duration(java.time.Duration duration) {
+        return Duration.newBuilder().setSeconds(duration.getSeconds()).setNanos(duration.getNano()).build();
+    }
+
+    static Account account(io.licensebroker.broker.core.Account a) {
+        return Account.newBuilder().setAccountId(a.id()).setName(a.name()).build();
+    }
+
+    static Subscription subscription(io.licensebroker.broker.core.Subscription s) {
+        return Subscription.newBuilder()
+                .setAccountId(s.accountId())
+                .setProduct(s.product())
+                .setLicenses(s.licenses())
+                .setMachineQuota(s.machineQuota())
+                .setExpiresAt(timestamp(s.expiresAt()))
+                .build();
+    }
+
+    static Organization organization(io.licensebroker.broker.core.Organization o) {
+        return Organization.newBuilder()
+                .setOrgId(o.id())
+                .setAccountId(o.accountId())
+                .setParentId(orEmpty(o.parentId()))
+                .setName(o.name())
+                .build();
+    }
+
+    static User user(io.licensebroker.broker.core.User u) {
+        return User.newBuilder()
+                .setAccountId(u.accountId())
+                .setUserId(u.userId())
+                .setAssignedOrgId(orEmpty(u.assignedOrgId()))
+                .addAllProjectOrgIds(u.projectOrgIds())
+                .build();
+    }
+
+    static UsagePolicySettings policySettings(PolicySettings s) {
+        return UsagePolicySettings.newBuilder().setPolicy(policy(s.policy())).setAllowFallback(s.allowFallback()).build();
+    }
+
+    static io.licensebroker.proto.v1.UsagePolicy policy(io.licensebroker.broker.core.UsagePolicy p) {
+        return switch (p) {
+            case UNRESTRICTED -> io.licensebroker.proto.v1.UsagePolicy.USAGE_POLICY_UNRESTRICTED;
+            case MEMBER_BASED -> io.licensebroker.proto.v1.UsagePolicy.USAGE_POLICY_MEMBER_BASED;
+            case STRICT -> io.licensebroker.proto.v1.UsagePolicy.USAGE_POLICY_STRICT;
+        };
+    }
+
+    /** Only for values {@link Validation#policy} accepted. */
+    static io.licensebroker.broker.core.UsagePolicy policy(io.licensebroker.proto.v1.UsagePolicy p) {
+        return switch (p) {
+            case USAGE_POLICY_UNRESTRICTED -> io.licensebroker.broker.core.UsagePolicy.UNRESTRICTED;
+            case USAGE_POLICY_MEMBER_BASED -> io.licensebroker.broker.core.UsagePolicy.MEMBER_BASED;
+            case USAGE_POLICY_STRICT -> io.licensebroker.broker.core.UsagePolicy.STRICT;
+            case USAGE_POLICY_UNSPECIFIED, UNRECOGNIZED -> throw new IllegalArgumentException("not a policy: " + p);
+        };
+    }
+
+    /** The account row comes first (the core guarantees the order; the wire keeps it). */
+    static LicenseUsage usage(io.licensebroker.broker.core.LicenseUsage u) {
+        LicenseUsage.Builder b = LicenseUsage.newBuilder()
+                .setAccountId(u.accountId())
+                .setProduct(u.product())
+                .setLicenses(u.licenses())
+                .setMachineQuota(u.machineQuota())
+                .setRegisteredMachines(u.registeredMachines())
+                .setOfflineLicenses(u.offlineLicenses());
+        if (u.expiresAt() != null) {
+            b.setExpiresAt(timestamp(u.expiresAt()));
+        }
+        for (io.licensebroker.broker.core.PoolRow r : u.rows()) {
+            b.addRows(PoolRow.newBuilder()
+                    .setPoolId(r.poolId())
+                    .setName(r.name())
+                    .setParentId(orEmpty(r.parentId()))
+                    .setDedicated(r.dedicated())
+                    .setPool(r.pool())
+                    .setInUse(r.inUse())
+                    .setAvailable(r.available()));
+        }
+        return b.build();
+    }
+
+    static Session session(io.licensebroker.broker.core.Session s) {
+        return Session.newBuilder()
+                .setSessionId(s.id())
+                .setAccountId(s.accountId())
+                .setProduct(s.product())
+                .setUserId(s.userId())
+                .setMachineId(s.machineId())
+                .setPoolId(s.poolId())
+                .setFallback(s.fallback())
+                .setStartedAt(timestamp(s.startedAt()))
+                .setLeaseExpiresAt(timestamp(s.leaseExpiresAt()))
+                .build();
+    }
+
+    static Machine machine(io.licensebroker.broker.core.Machine m) {
+        Machine.Builder b = Machine.newBuilder()
+                .setMachineId(m.machineId())
+                .setProduct(m.product())
+                .setLiveSessions(m.liveSessions());
+        if (m.registeredAt() != null) {
+            b.setRegisteredAt(timestamp(m.registeredAt()));
+        }
+        if (m.offlineExpiresAt() != null) {
+            b.setOfflineExpiresAt(timestamp(m.offlineExpiresAt()));
+        }
+        return b.build();
+    }
+
+    static IssueOfflineLicenseResponse issued(LicenseService.IssuedOfflineLicense issued) {
+        return IssueOfflineLicenseResponse.newBuilder()
+                .setFileName(issued.fileName())
+                .setLicenseFile(ByteString.copyFrom(issued.file()))
+                .setExpiresAt(timestamp(issued.license().expiresAt()))
+                .build();
+    }
+
+    static VerifyOfflineLicenseResponse verified(io.licensebroker.broker.core.OfflineLicense license) {
+        return VerifyOfflineLicenseResponse.newBuilder()
+                .setValid(true)
+                .setAccountId(license.accountId())
+                .setProduct(license.product())
+                .setMachineId(license.machineId())
+                .setExpiresAt(timestamp(license.expiresAt()))
+                .build();
+    }
+
+    private static String orEmpty(String value) {
+        return value == null ? "" : value;
+    }
+}

@@ -1,0 +1,102 @@
+package io.licensebroker.broker.offline;
+
+import io.licensebroker.broker.core.LicenseSigner;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
+
+/** Signs offline license files with Ed25519 (JDK), keeping the broker's key pair on disk. */
+public final class Ed25519Signer implements LicenseSigner {
+    static final String PRIVATE_KEY_FILE = "offline-signing.key";
+    static final String PUBLIC_KEY_FILE = "offline-signing.pub";
+
+    private final PrivateKey privateKey;
+    private final PublicKey publicKey;
+
+    private Ed25519Signer(KeyPair keys) {
+        this.privateKey = keys.getPrivate();
+        this.publicKey = keys.getPublic();
+    }
+
+    /** A fresh key that lives only in memory. */
+    public static Ed25519Signer generate() {
+        try {
+            return new Ed25519Signer(KeyPairGenerator.getInstance("Ed25519").generateKeyPair());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("Ed25519 is part of every JDK since 15", e);
+        }
+    }
+
+    /** The key pair in {@code dir}, created (owner-readable only) on first use. */
+    public static Ed25519Signer loadOrCreate(Path dir) {
+        Path privatePath = dir.resolve(PRIVATE_KEY_FILE);
+        Path publicPath = dir.resolve(PUBLIC_KEY_FILE);
+        try {
+            Files.createDirectories(dir);
+            if (Files.exists(privatePath) && Files.exists(publicPath)) {
+                KeyFactory factory = KeyFactory.getInstance("Ed25519");
+                PrivateKey priv = factory.generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(privatePath)));
+                PublicKey pub = factory.generatePublic(new X509EncodedKeySpec(Files.readAllBytes(publicPath)));
+                return new Ed25519Signer(new KeyPair(pub, priv));
+            }
+            Ed25519Signer created = generate();
+            writeAtomically(publicPath, created.publicKey.getEncoded(), false);
+            writeAtomically(privatePath, created.privateKey.getEncoded(), true);
+            return created;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or write the offline signing key in " + dir, e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the offline signing key in " + dir + " is not an Ed25519 key", e);
+        }
+    }
+
+    private static void writeAtomically(Path target, byte[] bytes, boolean secret) throws IOException {
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        Files.write(tmp, bytes);
+        if (secret) {
+            try {
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: rely on the data directory's own permissions
+            }
+        }
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Override
+    public byte[] sign(byte[] data) {
+        try {
+            Signature s = Signature.getInstance("Ed25519");
+            s.initSign(privateKey);
+            s.update(data);
+            return s.sign();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot sign with the offline signing key", e);
+        }
+    }
+
+    @Override
+    public boolean verify(byte[] data, byte[] signature) {
+        try {
+            Signature s = Signature.getInstance("Ed25519");
+            s.initVerify(publicKey);
+            s.update(data);
+            return s.verify(signature);
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,410 @@
+package io.licensebroker.broker.store.memory;
+
+import io.licensebroker.broker.core.Account;
+import io.licensebroker.broker.core.AccountLedger;
+import io.licensebroker.broker.core.AcquireRequest;
+import io.licensebroker.broker.core.Credential;
+import io.licensebroker.broker.core.Decision;
+import io.licensebroker.broker.core.Journal;
+import io.licensebroker.broker.core.LedgerEvent;
+import io.licensebroker.broker.core.LicenseStore;
+import io.licensebroker.broker.core.LicenseUsage;
+import io.licensebroker.broker.core.Machine;
+import io.licensebroker.broker.core.OfflineLicense;
+import io.licensebroker.broker.core.Organization;
+import io.licensebroker.broker.core.PolicySettings;
+import io.licensebroker.broker.core.Reason;
+import io.licensebroker.broker.core.Role;
+import io.licensebroker.broker.core.Session;
+import io.licensebroker.broker.core.SessionPage;
+import io.licensebroker.broker.core.SessionQuery;
+import io.licensebroker.broker.core.Subscription;
+import io.licensebroker.broker.core.User;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * The embedded store: every account's {@link AccountLedger} in memory behind its own lock, so
+ * accounts never contend, and every change journaled to local disk before the call answers.
+ */
+public final class MemoryStore implements LicenseStore {
+    /** Pseudo-account that holds SUPER_ADMIN credentials, which belong to no account. */
+    private static final String GLOBAL = "";
+    private static final int EXPIRY_BATCH = 1_000;
+    private static final System.Logger LOG = System.getLogger(MemoryStore.class.getName());
+
+    private final ConcurrentHashMap<String, Slot> slots = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Credential> credentialsByLookup = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, String> accountByOrg = new ConcurrentHashMap<>();
+    private final AtomicLong nextOrgNumber = new AtomicLong(1);
+    private final DurableJournal journal;
+    private final Journal ledgerJournal;
+    private final Duration tombstoneRetention;
+    private final long compactAfterBytes;
+
+    /** One account's ledger; its monitor is the account's lock. */
+    private static final class Slot {
+        final AccountLedger ledger;
+
+        Slot(AccountLedger ledger) {
+            this.ledger = ledger;
+        }
+    }
+
+    private MemoryStore(DurableJournal journal, Duration tombstoneRetention, long compactAfterBytes) {
+        this.journal = journal;
+        this.ledgerJournal = journal == null ? Journal.NONE : journal;
+        this.tombstoneRetention = tombstoneRetention;
+        this.compactAfterBytes = compactAfterBytes;
+    }
+
+    /** A store that keeps nothing on disk (tests, benchmarks of the pure in-memory path). */
+    public static MemoryStore volatileStore(Duration tombstoneRetention) {
+        MemoryStore store = new MemoryStore(null, tombstoneRetention, Long.MAX_VALUE);
+        store.slots.put(GLOBAL, store.newSlot(GLOBAL));
+        return store;
+    }
+
+    /**
+     * Opens (or creates) the durable store in {@code dataDir}: replays snapshot and log, then gives
+     * every recovered session a lease until {@code recoveredLeaseUntil} (renewals are not journaled).
+     */
+    public static MemoryStore open(Path dataDir, boolean fsync, Duration tombstoneRetention, long compactAfterBytes,
+                                   Instant recoveredLeaseUntil) {
+        FileJournal fileJournal = new FileJournal(dataDir, fsync ? FsyncPolicy.ALWAYS : FsyncPolicy.NEVER);
+        MemoryStore store = new MemoryStore(fileJournal, tombstoneRetention, compactAfterBytes);
+        store.slots.put(GLOBAL, store.newSlot(GLOBAL));
+        fileJournal.recover(new DurableJournal.RecoveryVisitor() {
+            @Override
+            public void event(String accountId, long seq, LedgerEvent event) {
+                store.slots.computeIfAbsent(accountId, store::newSlot).ledger.replay(seq, event);
+            }
+
+            @Override
+            public void checkpoint(String accountId, long seq) {
+                store.slots.computeIfAbsent(accountId, store::newSlot).ledger.restoreSeq(seq);
+            }
+        });
+        long maxOrg = 0;
+        for (Slot slot : store.slots.values()) {
+            slot.ledger.extendLeases(recoveredLeaseUntil);
+            slot.ledger.credentials().forEach(c -> store.credentialsByLookup.put(c.lookupId(), c));
+            for (Organization org : slot.ledger.organizations()) {
+                store.accountByOrg.put(org.id(), slot.ledger.accountId());
+                maxOrg = Math.max(maxOrg, orgNumber(org.id()));
+            }
+        }
+        store.nextOrgNumber.set(maxOrg + 1);
+        return store;
+    }
+
+    private Slot newSlot(String accountId) {
+        return new Slot(new AccountLedger(accountId, ledgerJournal, tombstoneRetention));
+    }
+
+    // ---------------------------------------------------------------- accounts and credentials
+
+    @Override
+    public CompletionStage<Decision<Account>> createAccount(Account account) {
+        if (account.id().equals(GLOBAL)) {
+            throw new IllegalArgumentException("account id cannot be empty");
+        }
+        Slot slot = slots.computeIfAbsent(account.id(), this::newSlot);
+        long position;
+        synchronized (slot) {
+            if (slot.ledger.account() != null) {
+                return done(Decision.denied(Reason.ALREADY_EXISTS, "account " + account.id() + " already exists", "account_id"));
+            }
+            slot.ledger.create(account);
+            position = position();
+        }
+        return durable(position, Decision.granted(account));
+    }
+
+    @Override
+    public CompletionStage<Optional<Account>> account(String accountId) {
+        Slot slot = slots.get(accountId);
+        if (slot == null) {
+            return done(Optional.empty());
+        }
+        synchronized (slot) {
+            return done(Optional.ofNullable(slot.ledger.account()));
+        }
+    }
+
+    @Override
+    public CompletionStage<List<Account>> accounts() {
+        List<Account> out = new ArrayList<>();
+        for (Slot slot : slots.values()) {
+            synchronized (slot) {
+                if (slot.ledger.account() != null) {
+                    out.add(slot.ledger.account());
+                }
+            }
+        }
+        out.sort(Comparator.comparing(Account::id));
+        return done(out);
+    }
+
+    @Override
+    public CompletionStage<Decision<Credential>> addCredential(Credential credential) {
+        String owner = credential.role() == Role.SUPER_ADMIN ? GLOBAL : credential.accountId();
+        return inAccount(owner, ledger -> {
+            ledger.addCredential(credential);
+            credentialsByLookup.put(credential.lookupId(), credential);
+            return Decision.granted(credential);
+        });
+    }
+
+    @Override
+    public CompletionStage<Optional<Credential>> credential(String lookupId) {
+        return done(Optional.ofNullable(credentialsByLookup.get(lookupId)));
+    }
+
+    @Override
+    public CompletionStage<Boolean> hasSuperAdmin() {
+        Slot global = slots.get(GLOBAL);
+        synchronized (global) {
+            return done(!global.ledger.credentials().isEmpty());
+        }
+    }
+
+    // ---------------------------------------------------------------- configuration
+
+    @Override
+    public CompletionStage<Decision<Subscription>> setSubscription(String accountId, String product, long licenses,
+                                                                   long machineQuota, Instant expiresAt, Instant now) {
+        return inAccount(accountId, ledger -> ledger.setSubscription(product, licenses, machineQuota, expiresAt, now));
+    }
+
+    @Override
+    public CompletionStage<Decision<Subscription>> subscription(String accountId, String product) {
+        return inAccount(accountId, ledger -> Decision.granted(ledger.subscription(product)));
+    }
+
+    @Override
+    public CompletionStage<Decision<Organization>> createOrganization(String accountId, String parentId, String name) {
+        return inAccount(accountId, ledger -> {
+            String orgId = "OG-" + nextOrgNumber.getAndIncrement();
+            Decision<Organization> created = ledger.createOrganization(orgId, parentId, name);
+            if (created.isGranted()) {
+                accountByOrg.put(orgId, accountId);
+            }
+            return created;
+        });
+    }
+
+    @Override
+    public CompletionStage<Decision<List<Organization>>> organizations(String accountId) {
+        return inAccount(accountId, ledger -> Decision.granted(ledger.organizations()));
+    }
+
+    @Override
+    public CompletionStage<Optional<String>> accountOfOrganization(String orgId) {
+        return done(Optional.ofNullable(accountByOrg.get(orgId)));
+    }
+
+    @Override
+    public CompletionStage<Decision<LicenseUsage>> setDedicated(String accountId, String orgId, String product, long licenses, Instant now) {
+        return inAccount(accountId, ledger -> ledger.setDedicated(orgId, product, licenses, now));
+    }
+
+    @Override
+    public CompletionStage<Decision<User>> upsertUser(String accountId, String userId, String assignedOrgId, List<String> projectOrgIds) {
+        return inAccount(accountId, ledger -> ledger.upsertUser(userId, assignedOrgId, projectOrgIds));
+    }
+
+    @Override
+    public CompletionStage<Decision<User>> user(String accountId, String userId) {
+        return inAccount(accountId, ledger -> {
+            User user = ledger.user(userId);
+            return user == null
+                    ? Decision.denied(Reason.USER_NOT_FOUND, "no user " + userId + " in account " + accountId, "user_id")
+                    : Decision.granted(user);
+        });
+    }
+
+    @Override
+    public CompletionStage<Decision<List<User>>> users(String accountId) {
+        return inAccount(accountId, ledger -> Decision.granted(ledger.users()));
+    }
+
+    @Override
+    public CompletionStage<Decision<PolicySettings>> setPolicy(String accountId, PolicySettings settings) {
+        return inAccount(accountId, ledger -> Decision.granted(ledger.setPolicy(settings)));
+    }
+
+    @Override
+    public CompletionStage<Decision<PolicySettings>> policy(String accountId) {
+        return inAccount(accountId, ledger -> Decision.granted(ledger.policy()));
+    }
+
+    @Override
+    public CompletionStage<Decision<LicenseUsage>> usage(String accountId, String product, Instant now) {
+        return inAccount(accountId, ledger -> Decision.granted(ledger.usage(product, now)));
+    }
+
+    // ---------------------------------------------------------------- sessions
+
+    @Override
+    public CompletionStage<Decision<Session>> acquire(String accountId, AcquireRequest request) {
+        return inAccount(accountId, ledger -> ledger.acquire(request));
+    }
+
+    @Override
+    public CompletionStage<Decision<Session>> renew(String accountId, String sessionId, String userId, Instant now, Instant newExpiry) {
+        return inAccount(accountId, ledger -> ledger.renew(sessionId, userId, now, newExpiry));
+    }
+
+    @Override
+    public CompletionStage<Decision<Boolean>> release(String accountId, String sessionId, String userId, Instant now) {
+        return inAccount(accountId, ledger -> ledger.release(sessionId, userId, now));
+    }
+
+    @Override
+    public CompletionStage<Decision<Boolean>> terminate(String accountId, String sessionId, Instant now) {
+        return inAccount(accountId, ledger -> Decision.granted(ledger.terminate(sessionId, now)));
+    }
+
+    @Override
+    public CompletionStage<Decision<SessionPage>> sessions(String accountId, SessionQuery query) {
+        return inAccount(accountId, ledger -> Decision.granted(ledger.sessions(query)));
+    }
+
+    @Override
+    public CompletionStage<Decision<List<Machine>>> machines(String accountId, String product, Instant now) {
+        return inAccount(accountId, ledger -> Decision.granted(ledger.machines(product, now)));
+    }
+
+    @Override
+    public CompletionStage<Decision<Boolean>> deactivateMachine(String accountId, String product, String machineId, Instant now) {
+        return inAccount(accountId, ledger -> Decision.granted(ledger.deactivateMachine(product, machineId, now)));
+    }
+
+    @Override
+    public CompletionStage<Decision<OfflineLicense>> issueOfflineLicense(String accountId, String product, String machineId,
+                                                                         Instant expiresAt, Duration maxLength, Instant now) {
+        return inAccount(accountId, ledger -> ledger.issueOfflineLicense(product, machineId, expiresAt, maxLength, now));
+    }
+
+    @Override
+    public CompletionStage<Integer> expireLeases(Instant now) {
+        int expired = 0;
+        long position = 0;
+        for (Slot slot : slots.values()) {
+            int batch;
+            do {
+                // In batches, releasing the account's lock in between so acquires are not held up.
+                synchronized (slot) {
+                    Instant next = slot.ledger.nextExpiry();
+                    boolean due = next != null && !now.isBefore(next);
+                    batch = slot.ledger.expire(now, due ? EXPIRY_BATCH : 0);
+                    expired += batch;
+                    position = Math.max(position, position());
+                }
+            } while (batch == EXPIRY_BATCH);
+        }
+        maybeCompact();
+        return durable(position, expired);
+    }
+
+    // ---------------------------------------------------------------- maintenance
+
+    /** Compacts the journal into a snapshot when the log has grown past its threshold. */
+    public void maybeCompact() {
+        if (journal instanceof FileJournal file && file.logBytes() > compactAfterBytes) {
+            compact();
+        }
+    }
+
+    /** Writes a snapshot of every account and drops the log it replaces. */
+    public void compact() {
+        if (journal == null) {
+            return;
+        }
+        journal.compact(sink -> {
+            for (Slot slot : slots.values()) {
+                List<LedgerEvent> events = new ArrayList<>();
+                long seq;
+                synchronized (slot) {
+                    slot.ledger.export(events::add);
+                    seq = slot.ledger.seq();
+                }
+                sink.accept(new DurableJournal.AccountSnapshot(slot.ledger.accountId(), seq, events));
+            }
+        });
+    }
+
+    /** Every broken invariant of every account (empty when all hold); for tests and checks. */
+    public List<String> invariantViolations() {
+        List<String> out = new ArrayList<>();
+        for (Slot slot : slots.values()) {
+            synchronized (slot) {
+                slot.ledger.invariantViolations().forEach(v -> out.add(slot.ledger.accountId() + ": " + v));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        if (journal != null) {
+            journal.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private <T> CompletionStage<Decision<T>> inAccount(String accountId, Function<AccountLedger, Decision<T>> verb) {
+        Slot slot = slots.get(accountId);
+        if (slot == null) {
+            return done(Decision.denied(Reason.ACCOUNT_NOT_FOUND, "no account " + accountId, "account_id"));
+        }
+        Decision<T> result;
+        long position;
+        synchronized (slot) {
+            if (slot.ledger.account() == null && !accountId.equals(GLOBAL)) {
+                return done(Decision.denied(Reason.ACCOUNT_NOT_FOUND, "no account " + accountId, "account_id"));
+            }
+            result = verb.apply(slot.ledger);
+            position = position();
+        }
+        // Whatever this call saw or did must be on disk before the caller hears of it.
+        return durable(position, result);
+    }
+
+    private long position() {
+        return journal == null ? 0 : journal.position();
+    }
+
+    private <T> CompletionStage<T> durable(long position, T value) {
+        if (journal == null || position == 0) {
+            return done(value);
+        }
+        return journal.whenDurable(position).thenApply(v -> value);
+    }
+
+    private static <T> CompletionStage<T> done(T value) {
+        return CompletableFuture.completedFuture(value);
+    }
+
+    private static long orgNumber(String orgId) {
+        try {
+            return Long.parseLong(orgId.substring(3));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "unexpected organization id {0}", orgId);
+            return 0;
+        }
+    }
+}
