@@ -97,8 +97,16 @@ public final class BrokerServer {
     }
 
     public static BrokerServer start(Options options, LicenseService service) throws IOException {
-        Objects.requireNonNull(options, "options");
         Objects.requireNonNull(service, "service");
+        return start(options, services(service));
+    }
+
+    /**
+     * Serves {@code services} on the broker's own stack and settings. The load tester's gRPC floor
+     * uses it, so that the floor measures exactly what the broker's transport costs.
+     */
+    public static BrokerServer start(Options options, List<ServerServiceDefinition> services) throws IOException {
+        Objects.requireNonNull(options, "options");
         HealthStatusManager health = new HealthStatusManager();
         ExecutorService executor = newExecutor(options.threads());
         NettyServerBuilder builder = NettyServerBuilder.forPort(options.port())
@@ -113,7 +121,7 @@ public final class BrokerServer {
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(legacyReflection());
-        services(service).forEach(builder::addService);
+        services.forEach(builder::addService);
         Server server;
         try {
             server = builder.build().start();
