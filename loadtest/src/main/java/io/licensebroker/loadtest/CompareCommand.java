@@ -53,7 +53,7 @@ final class CompareCommand implements Callable<Integer> {
                 runs.add(LoadDriver.run("broker-memory", target, options, System.err));
             }
         }
-        runs.addAll(RedisRuns.run(this::wanted, options, channels));
+        runs.addAll(RedisRuns.run(this::wanted, options, channels, System.err));
         runs.forEach(r -> Report.printRun(r, System.out));
         Report.printComparison(runs, System.out);
         if (json != null) {

@@ -1,17 +1,27 @@
 package io.licensebroker.loadtest;
 
+import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 
-/** The Redis half of compare: broker-redis and redisson, both against one local Redis. */
+/** The Redis half of compare: broker-redis and redisson, each against a fresh local Redis. */
 final class RedisRuns {
     private RedisRuns() {
     }
 
-    static List<RunResult> run(Predicate<String> wanted, LoadDriver.Options options, int channels) {
-        if (!wanted.test("broker-redis") && !wanted.test("redisson")) {
-            return List.of();
+    static List<RunResult> run(Predicate<String> wanted, LoadDriver.Options options, int channels, PrintStream progress)
+            throws Exception {
+        List<RunResult> runs = new ArrayList<>();
+        if (wanted.test("broker-redis")) {
+            throw new IllegalStateException("broker-redis needs the Redis store; run with --only floor,broker-memory,redisson");
         }
-        throw new IllegalStateException("broker-redis and redisson need the Redis store; run with --only floor,broker-memory");
+        if (wanted.test("redisson")) {
+            try (LocalRedis redis = LocalRedis.start();
+                 RedissonTarget target = RedissonTarget.start(redis.uri(), options.agents(), options.agents())) {
+                runs.add(LoadDriver.run("redisson", target, options, progress));
+            }
+        }
+        return runs;
     }
 }
