@@ -64,30 +64,38 @@ public final class AccountLedger {
     private final Map<String, User> users = new LinkedHashMap<>();
     private final Map<String, Book> books = new HashMap<>();
     private static final Comparator<Session> BY_LEASE_END =
-            Comparator.comparing(Session::leaseExpiresAt).thenComparing(Session::id);
+            Comparator.comparingLong(Session::leaseExpiresAtMillis).thenComparing(Session::id);
 
     private final Map<String, Session> sessions = new HashMap<>();
     /** The live sessions by lease end, so expiry costs what expires, whatever order leases were given in. */
     private final TreeSet<Session> leases = new TreeSet<>(BY_LEASE_END);
-    /** "userId \n requestId" -> live session id, for idempotent acquires. */
-    private final Map<String, String> byRequest = new HashMap<>();
+    /** userId -> (requestId -> live session id), for idempotent acquires; no key strings are built. */
+    private final Map<String, Map<String, String>> byRequest = new HashMap<>();
     /** Recently ended sessions, so a late renew learns why (expired, terminated); oldest first. */
     private final LinkedHashMap<String, Tombstone> tombstones = new LinkedHashMap<>();
 
     private record Tombstone(Reason cause, Instant at) {
     }
 
+    /** A registered machine; {@code machineId} is the one instance every session on it refers to. */
+    private record Registration(String machineId, Instant at) {
+    }
+
     /** The pools, machines and offline licenses of one product. */
     private static final class Book {
+        /** The one instance of the product code every session of this book refers to. */
+        final String product;
         Subscription subscription;
         final Pool root;
         final Map<String, Pool> pools = new HashMap<>();
         /** Organization pools with available > 0, in organization creation order. */
         final TreeMap<Integer, Pool> roomyOrgs = new TreeMap<>();
-        final LinkedHashMap<String, Instant> machines = new LinkedHashMap<>();
+        /** Registered machines by id. */
+        final LinkedHashMap<String, Registration> machines = new LinkedHashMap<>();
         final Map<String, OfflineLicense> offline = new LinkedHashMap<>();
 
-        Book(String accountId) {
+        Book(String product, String accountId) {
+            this.product = product;
             root = new Pool(accountId, -1);
             pools.put(accountId, root);
         }
@@ -277,7 +285,7 @@ public final class AccountLedger {
             return Decision.denied(Reason.USER_NOT_FOUND, "no user " + r.userId() + " in account " + accountId);
         }
         if (!r.requestId().isEmpty()) {
-            String existingId = byRequest.get(requestKey(r.userId(), r.requestId()));
+            String existingId = byRequest.getOrDefault(r.userId(), Map.of()).get(r.requestId());
             Session existing = existingId == null ? null : sessions.get(existingId);
             if (existing != null) {
                 if (r.now().isBefore(existing.leaseExpiresAt())) {
@@ -323,8 +331,8 @@ public final class AccountLedger {
         if (newMachine) {
             emit(new MachineRegistered(r.product(), r.machineId(), r.now()));
         }
-        Session session = new Session(r.newSessionId(), accountId, r.product(), r.userId(), r.machineId(),
-                chosen.id, fallback, r.requestId(), r.now(), r.leaseExpiresAt());
+        Session session = new Session(r.newSessionId(), accountId, book.product, user.userId(),
+                canonicalMachineId(book, r.machineId()), chosen.id, fallback, r.requestId(), r.now(), r.leaseExpiresAt());
         emit(new SessionStarted(session));
         return Decision.granted(session);
     }
@@ -469,9 +477,9 @@ public final class AccountLedger {
             }
         }
         List<Machine> out = new ArrayList<>(book.machines.size());
-        book.machines.forEach((id, at) -> {
+        book.machines.forEach((id, reg) -> {
             OfflineLicense off = book.offline.get(id);
-            out.add(new Machine(id, product, at, live.getOrDefault(id, 0L), off == null ? null : off.expiresAt()));
+            out.add(new Machine(id, product, reg.at(), live.getOrDefault(id, 0L), off == null ? null : off.expiresAt()));
         });
         return out;
     }
@@ -648,7 +656,7 @@ public final class AccountLedger {
             if (book.subscription != null) {
                 out.accept(new SubscriptionSet(book.subscription));
             }
-            book.machines.forEach((id, at) -> out.accept(new MachineRegistered(product, id, at)));
+            book.machines.forEach((id, reg) -> out.accept(new MachineRegistered(product, id, reg.at())));
             book.offline.values().forEach(l -> out.accept(new OfflineLicenseIssued(l)));
             for (Organization o : ordered) {
                 Pool p = book.pools.get(o.id());
@@ -680,7 +688,7 @@ public final class AccountLedger {
         } else if (event instanceof SessionEnded e) {
             applySessionEnded(e);
         } else if (event instanceof MachineRegistered e) {
-            book(e.product()).machines.putIfAbsent(e.machineId(), e.at());
+            book(e.product()).machines.putIfAbsent(e.machineId(), new Registration(e.machineId(), e.at()));
         } else if (event instanceof MachineDeactivated e) {
             book(e.product()).machines.remove(e.machineId());
         } else if (event instanceof DedicatedSet e) {
@@ -725,7 +733,7 @@ public final class AccountLedger {
         p.inUse++;
         touch(book, p);
         if (!s.requestId().isEmpty()) {
-            byRequest.put(requestKey(s.userId(), s.requestId()), s.id());
+            byRequest.computeIfAbsent(s.userId(), u -> new HashMap<>()).put(s.requestId(), s.id());
         }
     }
 
@@ -738,7 +746,10 @@ public final class AccountLedger {
             p.inUse--;
             touch(book, p);
             if (!s.requestId().isEmpty()) {
-                byRequest.remove(requestKey(s.userId(), s.requestId()), s.id());
+                Map<String, String> ofUser = byRequest.get(s.userId());
+                if (ofUser != null && ofUser.remove(s.requestId(), s.id()) && ofUser.isEmpty()) {
+                    byRequest.remove(s.userId());
+                }
             }
         }
         if (e.cause() != null) {
@@ -794,7 +805,7 @@ public final class AccountLedger {
     // ---------------------------------------------------------------- helpers
 
     private Book book(String product) {
-        return books.computeIfAbsent(product, p -> new Book(accountId));
+        return books.computeIfAbsent(product, p -> new Book(p, accountId));
     }
 
     private Pool orgPool(Book book, String orgId) {
@@ -874,7 +885,12 @@ public final class AccountLedger {
         }
     }
 
-    private static String requestKey(String userId, String requestId) {
-        return userId + '\n' + requestId;
+    /**
+     * The registered machine's own id instance: a million sessions on a few thousand machines then
+     * hold a few thousand strings, not a million copies.
+     */
+    private static String canonicalMachineId(Book book, String machineId) {
+        Registration r = book.machines.get(machineId);
+        return r == null ? machineId : r.machineId();
     }
 }
