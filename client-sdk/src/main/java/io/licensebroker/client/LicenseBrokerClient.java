@@ -124,6 +124,11 @@ public final class LicenseBrokerClient implements AutoCloseable {
                 LicenseSession session = new LicenseSession(runtime, granted, options.product(), machineId, requestId,
                         options.listener().orElse(null));
                 session.start();
+                if (closed.get()) {
+                    // The client closed while this call was in flight, after it released the sessions it knew.
+                    session.close();
+                    throw new IllegalStateException("the client is closed");
+                }
                 return session;
             } catch (StatusRuntimeException e) {
                 LicenseBrokerException failure = Statuses.acquireFailure(e);
