@@ -5,6 +5,7 @@ import picocli.CommandLine.Command;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Map;
 
 /** {@code java -jar license-broker.jar <command>}. */
@@ -21,6 +22,15 @@ public final class Main implements Runnable {
     public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
         CommandLine cli = new CommandLine(new Main());
         cli.addSubcommand("serve", ServeCommand.commandLine(out, env));
+        // The admin commands: gRPC clients of a running broker (--target, --token).
+        for (Class<?> admin : List.of(AccountsCommand.class, SubscriptionsCommand.class, OrganizationsCommand.class,
+                DedicatedCommand.class, UsersCommand.class, CredentialsCommands.ApiKeys.class, CredentialsCommands.AdminTokens.class,
+                PolicyCommand.class, UsageCommand.class, SessionsCommand.class, MachinesCommand.class, OfflineCommand.class)) {
+            cli.addSubcommand(admin);
+        }
+        // Set after every subcommand is added: these settings apply to the commands present at the call.
+        cli.setDefaultValueProvider(AdminOptions.environment(env));
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         return cli.execute(args);
@@ -28,7 +38,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "name a command, e.g. 'serve'; see --help");
+        throw new CommandLine.ParameterException(new CommandLine(this), "name a command, e.g. 'serve' or 'usage'; see --help");
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -1,0 +1,74 @@
+package io.licensebroker.broker.cli;
+
+import io.licensebroker.broker.app.Durations;
+import io.licensebroker.proto.v1.AdminRole;
+import io.licensebroker.proto.v1.UsagePolicy;
+import picocli.CommandLine;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+
+/** Option converters of the admin commands. */
+final class Converters {
+    private Converters() {
+    }
+
+    /**
+     * An instant as admins write it: ISO-8601 ({@code 2027-01-01T00:00:00Z}), a date (its start,
+     * UTC), or a duration from now ({@code 365d}, {@code P30D}, {@code 12h}).
+     */
+    static final class Expiry implements CommandLine.ITypeConverter<Instant> {
+        @Override
+        public Instant convert(String value) {
+            String v = value.strip();
+            try {
+                return Instant.parse(v);
+            } catch (DateTimeParseException notAnInstant) {
+                try {
+                    return LocalDate.parse(v).atStartOfDay(ZoneOffset.UTC).toInstant();
+                } catch (DateTimeParseException notADate) {
+                    try {
+                        return Instant.now().plus(Durations.parse(v));
+                    } catch (IllegalArgumentException notADuration) {
+                        throw new CommandLine.TypeConversionException("'" + value
+                                + "' is not an instant (2027-01-01T00:00:00Z), a date (2027-01-01) or a duration from now (365d, P30D)");
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code unrestricted}, {@code member-based} or {@code strict} (any case, '-' or '_'). */
+    static final class Policy implements CommandLine.ITypeConverter<UsagePolicy> {
+        @Override
+        public UsagePolicy convert(String value) {
+            String name = "USAGE_POLICY_" + value.strip().toUpperCase(Locale.ROOT).replace('-', '_');
+            for (UsagePolicy p : UsagePolicy.values()) {
+                if (p != UsagePolicy.USAGE_POLICY_UNSPECIFIED && p != UsagePolicy.UNRECOGNIZED && p.name().equals(name)) {
+                    return p;
+                }
+            }
+            throw new CommandLine.TypeConversionException("'" + value + "' is not a policy: unrestricted, member-based or strict");
+        }
+    }
+
+    /** {@code account-admin} or {@code super-admin}. */
+    static final class Role implements CommandLine.ITypeConverter<AdminRole> {
+        @Override
+        public AdminRole convert(String value) {
+            return switch (value.strip().toLowerCase(Locale.ROOT).replace('_', '-')) {
+                case "account-admin" -> AdminRole.ADMIN_ROLE_ACCOUNT_ADMIN;
+                case "super-admin" -> AdminRole.ADMIN_ROLE_SUPER_ADMIN;
+                default -> throw new CommandLine.TypeConversionException("'" + value + "' is not a role: account-admin or super-admin");
+            };
+        }
+    }
+
+    /** The policy's name as people say it: {@code USAGE_POLICY_MEMBER_BASED} → {@code MEMBER_BASED}. */
+    static String policyName(UsagePolicy policy) {
+        return policy.name().replaceFirst("^USAGE_POLICY_", "");
+    }
+}

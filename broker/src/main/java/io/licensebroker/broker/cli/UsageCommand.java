@@ -1,0 +1,51 @@
+package io.licensebroker.broker.cli;
+
+import io.licensebroker.client.LicenseAdminClient;
+import io.licensebroker.proto.v1.LicenseUsage;
+import io.licensebroker.proto.v1.PoolRow;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.util.List;
+
+/** {@code usage}: the license management table, exactly the figures of GetLicenseUsage. */
+@Command(name = "usage", mixinStandardHelpOptions = true,
+        description = "Shows the license management table of an account: every pool with its dedicated, pool, in-use "
+                + "and available licenses, and the account's totals.")
+final class UsageCommand extends AdminCommand {
+    @Option(names = "--account", required = true, paramLabel = "<account-id>")
+    String account;
+
+    @Option(names = "--product", paramLabel = "<product>", description = "default KRE")
+    String product = "";
+
+    @Override
+    int run(LicenseAdminClient admin, Output out) {
+        LicenseUsage usage = admin.getLicenseUsage(account, product);
+        out.print(usage, w -> print(usage, w));
+        return ExitCode.OK;
+    }
+
+    /**
+     * The account's totals, then one row per pool: the account row first, organizations parents
+     * before children, as the broker lists them.
+     */
+    static void print(LicenseUsage usage, PrintWriter out) {
+        Output.fields(out, List.of(
+                Output.field("Account", usage.getAccountId()),
+                Output.field("Product", usage.getProduct()),
+                Output.field("Licenses", usage.getLicenses()),
+                Output.field("Machine quota", usage.getMachineQuota()),
+                Output.field("Registered machines", usage.getRegisteredMachines()),
+                Output.field("Offline licenses", usage.getOfflineLicenses()),
+                Output.field("Expires at", Output.time(usage.hasExpiresAt(), usage.getExpiresAt()))));
+        out.println();
+        TextTable table = new TextTable().text("Pool id").text("Name").text("Parent")
+                .number("Dedicated").number("Pool").number("In use").number("Available");
+        for (PoolRow r : usage.getRowsList()) {
+            table.row(r.getPoolId(), r.getName(), r.getParentId(), r.getDedicated(), r.getPool(), r.getInUse(), r.getAvailable());
+        }
+        table.print(out);
+    }
+}

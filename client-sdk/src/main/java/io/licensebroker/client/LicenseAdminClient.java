@@ -1,0 +1,346 @@
+package io.licensebroker.client;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Timestamp;
+import io.grpc.ClientInterceptor;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
+import io.licensebroker.proto.v1.Account;
+import io.licensebroker.proto.v1.AdminRole;
+import io.licensebroker.proto.v1.CreateAccountRequest;
+import io.licensebroker.proto.v1.CreateAdminTokenRequest;
+import io.licensebroker.proto.v1.CreateAdminTokenResponse;
+import io.licensebroker.proto.v1.CreateApiKeyRequest;
+import io.licensebroker.proto.v1.CreateApiKeyResponse;
+import io.licensebroker.proto.v1.CreateOrganizationRequest;
+import io.licensebroker.proto.v1.DeactivateMachineRequest;
+import io.licensebroker.proto.v1.DeactivateMachineResponse;
+import io.licensebroker.proto.v1.GetLicenseUsageRequest;
+import io.licensebroker.proto.v1.GetSubscriptionRequest;
+import io.licensebroker.proto.v1.GetUsagePolicyRequest;
+import io.licensebroker.proto.v1.IssueOfflineLicenseRequest;
+import io.licensebroker.proto.v1.IssueOfflineLicenseResponse;
+import io.licensebroker.proto.v1.LicenseAdminGrpc;
+import io.licensebroker.proto.v1.LicenseUsage;
+import io.licensebroker.proto.v1.ListAccountsRequest;
+import io.licensebroker.proto.v1.ListAccountsResponse;
+import io.licensebroker.proto.v1.ListMachinesRequest;
+import io.licensebroker.proto.v1.ListMachinesResponse;
+import io.licensebroker.proto.v1.ListOrganizationsRequest;
+import io.licensebroker.proto.v1.ListOrganizationsResponse;
+import io.licensebroker.proto.v1.ListSessionsRequest;
+import io.licensebroker.proto.v1.ListSessionsResponse;
+import io.licensebroker.proto.v1.ListUsersRequest;
+import io.licensebroker.proto.v1.ListUsersResponse;
+import io.licensebroker.proto.v1.Organization;
+import io.licensebroker.proto.v1.RestoreDefaultUsagePolicyRequest;
+import io.licensebroker.proto.v1.RevokeDedicatedLicensesRequest;
+import io.licensebroker.proto.v1.SetDedicatedLicensesRequest;
+import io.licensebroker.proto.v1.SetSubscriptionRequest;
+import io.licensebroker.proto.v1.SetUsagePolicyRequest;
+import io.licensebroker.proto.v1.Subscription;
+import io.licensebroker.proto.v1.TerminateSessionRequest;
+import io.licensebroker.proto.v1.TerminateSessionResponse;
+import io.licensebroker.proto.v1.UpsertUserRequest;
+import io.licensebroker.proto.v1.UsagePolicy;
+import io.licensebroker.proto.v1.UsagePolicySettings;
+import io.licensebroker.proto.v1.User;
+import io.licensebroker.proto.v1.VerifyOfflineLicenseRequest;
+import io.licensebroker.proto.v1.VerifyOfflineLicenseResponse;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * A typed client of the {@code LicenseAdmin} service, one method per RPC, answering the RPC's own
+ * response message. Authenticates with an admin token; refusals become
+ * {@link LicenseBrokerException} with the status code, the contract reason and the field.
+ *
+ * <pre>{@code
+ * try (LicenseAdminClient admin = LicenseAdminClient.builder().target("broker:7443").token(adminToken).build()) {
+ *     LicenseUsage usage = admin.getLicenseUsage("acme", "KRE");
+ * }
+ * }</pre>
+ *
+ * <p>Empty strings mean "not given" wherever the contract makes a field optional (product: the
+ * default {@code KRE}; parent: directly under the account). Read-only calls and calls that set a
+ * state (Set*, Revoke*, UpsertUser, RestoreDefault*) are retried on UNAVAILABLE by gRPC's retry
+ * policy; creating calls (accounts, organizations, tokens, keys, offline licenses) and one-shot
+ * actions (terminate, deactivate) are not, since repeating one after a lost answer would create a
+ * second item or report a different outcome.
+ */
+public final class LicenseAdminClient implements AutoCloseable {
+    private static final String S = LicenseAdminGrpc.SERVICE_NAME + "/";
+    private static final List<String> REPEATABLE = List.of(
+            S + "ListAccounts", S + "GetSubscription", S + "ListOrganizations", S + "ListUsers", S + "GetUsagePolicy",
+            S + "GetLicenseUsage", S + "ListSessions", S + "ListMachines", S + "VerifyOfflineLicense",
+            S + "SetSubscription", S + "SetDedicatedLicenses", S + "RevokeDedicatedLicenses", S + "UpsertUser",
+            S + "SetUsagePolicy", S + "RestoreDefaultUsagePolicy");
+
+    private final ManagedChannel channel;
+    private final ClientInterceptor credential;
+    private final Duration callTimeout;
+    private final String targets;
+
+    private LicenseAdminClient(Builder b) {
+        if (b.token == null) {
+            throw new IllegalStateException("no admin token: call token(token)");
+        }
+        this.credential = ConnectionSpec.bearer(b.token, "token");
+        this.callTimeout = b.spec.callTimeout();
+        this.targets = b.spec.describeTargets();
+        this.channel = b.spec.open(REPEATABLE);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ---------------------------------------------------------------- accounts and credentials
+
+    /** SUPER_ADMIN only. {@code accountId} empty: the broker generates one. */
+    public Account createAccount(String accountId, String name) {
+        return call("CreateAccount", s -> s.createAccount(CreateAccountRequest.newBuilder()
+                .setAccountId(accountId).setName(name).build()));
+    }
+
+    /** SUPER_ADMIN only. */
+    public ListAccountsResponse listAccounts() {
+        return call("ListAccounts", s -> s.listAccounts(ListAccountsRequest.getDefaultInstance()));
+    }
+
+    /** {@code accountId} is ignored for {@link AdminRole#ADMIN_ROLE_SUPER_ADMIN}. The token is shown once. */
+    public CreateAdminTokenResponse createAdminToken(String accountId, AdminRole role) {
+        return call("CreateAdminToken", s -> s.createAdminToken(CreateAdminTokenRequest.newBuilder()
+                .setAccountId(accountId).setRole(role).build()));
+    }
+
+    /** A new API key for agents of the user; shown once. */
+    public CreateApiKeyResponse createApiKey(String accountId, String userId) {
+        return call("CreateApiKey", s -> s.createApiKey(CreateApiKeyRequest.newBuilder()
+                .setAccountId(accountId).setUserId(userId).build()));
+    }
+
+    // ---------------------------------------------------------------- subscription
+
+    /** SUPER_ADMIN only. */
+    public Subscription setSubscription(String accountId, String product, long licenses, long machineQuota, Instant expiresAt) {
+        return call("SetSubscription", s -> s.setSubscription(SetSubscriptionRequest.newBuilder()
+                .setAccountId(accountId).setProduct(product).setLicenses(licenses).setMachineQuota(machineQuota)
+                .setExpiresAt(timestamp(expiresAt)).build()));
+    }
+
+    public Subscription getSubscription(String accountId, String product) {
+        return call("GetSubscription", s -> s.getSubscription(GetSubscriptionRequest.newBuilder()
+                .setAccountId(accountId).setProduct(product).build()));
+    }
+
+    // ---------------------------------------------------------------- organizations and licenses
+
+    /** {@code parentId} empty: directly under the account. */
+    public Organization createOrganization(String accountId, String parentId, String name) {
+        return call("CreateOrganization", s -> s.createOrganization(CreateOrganizationRequest.newBuilder()
+                .setAccountId(accountId).setParentId(parentId).setName(name).build()));
+    }
+
+    /** Parents come before their children. */
+    public ListOrganizationsResponse listOrganizations(String accountId) {
+        return call("ListOrganizations", s -> s.listOrganizations(ListOrganizationsRequest.newBuilder()
+                .setAccountId(accountId).build()));
+    }
+
+    /** 0 revokes (cascading to the subtree; live sessions move to the parent). Answers the account's usage. */
+    public LicenseUsage setDedicatedLicenses(String orgId, String product, long licenses) {
+        return call("SetDedicatedLicenses", s -> s.setDedicatedLicenses(SetDedicatedLicensesRequest.newBuilder()
+                .setOrgId(orgId).setProduct(product).setLicenses(licenses).build()));
+    }
+
+    public LicenseUsage revokeDedicatedLicenses(String orgId, String product) {
+        return call("RevokeDedicatedLicenses", s -> s.revokeDedicatedLicenses(RevokeDedicatedLicensesRequest.newBuilder()
+                .setOrgId(orgId).setProduct(product).build()));
+    }
+
+    /** The license management table of the account for the product. */
+    public LicenseUsage getLicenseUsage(String accountId, String product) {
+        return call("GetLicenseUsage", s -> s.getLicenseUsage(GetLicenseUsageRequest.newBuilder()
+                .setAccountId(accountId).setProduct(product).build()));
+    }
+
+    // ---------------------------------------------------------------- users and policy
+
+    /** {@code assignedOrgId} empty: the user draws from the account pool. */
+    public User upsertUser(String accountId, String userId, String assignedOrgId, Collection<String> projectOrgIds) {
+        return call("UpsertUser", s -> s.upsertUser(UpsertUserRequest.newBuilder()
+                .setAccountId(accountId).setUserId(userId).setAssignedOrgId(assignedOrgId)
+                .addAllProjectOrgIds(projectOrgIds).build()));
+    }
+
+    public ListUsersResponse listUsers(String accountId) {
+        return call("ListUsers", s -> s.listUsers(ListUsersRequest.newBuilder().setAccountId(accountId).build()));
+    }
+
+    public UsagePolicySettings setUsagePolicy(String accountId, UsagePolicy policy, boolean allowFallback) {
+        return call("SetUsagePolicy", s -> s.setUsagePolicy(SetUsagePolicyRequest.newBuilder()
+                .setAccountId(accountId).setPolicy(policy).setAllowFallback(allowFallback).build()));
+    }
+
+    /** UNRESTRICTED with fallback on. */
+    public UsagePolicySettings restoreDefaultUsagePolicy(String accountId) {
+        return call("RestoreDefaultUsagePolicy", s -> s.restoreDefaultUsagePolicy(RestoreDefaultUsagePolicyRequest.newBuilder()
+                .setAccountId(accountId).build()));
+    }
+
+    public UsagePolicySettings getUsagePolicy(String accountId) {
+        return call("GetUsagePolicy", s -> s.getUsagePolicy(GetUsagePolicyRequest.newBuilder().setAccountId(accountId).build()));
+    }
+
+    // ---------------------------------------------------------------- sessions and machines
+
+    /** One page; filters and paging as in the request (the account id is required). */
+    public ListSessionsResponse listSessions(ListSessionsRequest request) {
+        return call("ListSessions", s -> s.listSessions(request));
+    }
+
+    /** {@code terminated} false when the session had already ended. */
+    public TerminateSessionResponse terminateSession(String sessionId) {
+        return call("TerminateSession", s -> s.terminateSession(TerminateSessionRequest.newBuilder().setSessionId(sessionId).build()));
+    }
+
+    public ListMachinesResponse listMachines(String accountId, String product) {
+        return call("ListMachines", s -> s.listMachines(ListMachinesRequest.newBuilder()
+                .setAccountId(accountId).setProduct(product).build()));
+    }
+
+    /** Ends the machine's live sessions and frees its machine quota; {@code deactivated} false when it was not registered. */
+    public DeactivateMachineResponse deactivateMachine(String accountId, String product, String machineId) {
+        return call("DeactivateMachine", s -> s.deactivateMachine(DeactivateMachineRequest.newBuilder()
+                .setAccountId(accountId).setProduct(product).setMachineId(machineId).build()));
+    }
+
+    // ---------------------------------------------------------------- offline licenses
+
+    /** {@code expiresAt} null: the broker picks the longest allowed (60 days, or the subscription's end). */
+    public IssueOfflineLicenseResponse issueOfflineLicense(String accountId, String product, String machineId, Instant expiresAt) {
+        IssueOfflineLicenseRequest.Builder request = IssueOfflineLicenseRequest.newBuilder()
+                .setAccountId(accountId).setProduct(product).setMachineId(machineId);
+        if (expiresAt != null) {
+            request.setExpiresAt(timestamp(expiresAt));
+        }
+        return call("IssueOfflineLicense", s -> s.issueOfflineLicense(request.build()));
+    }
+
+    /** Checks a license file's signature; a file that does not verify is refused INVALID_ARGUMENT INVALID_LICENSE_FILE. */
+    public VerifyOfflineLicenseResponse verifyOfflineLicense(byte[] licenseFile) {
+        return call("VerifyOfflineLicense", s -> s.verifyOfflineLicense(VerifyOfflineLicenseRequest.newBuilder()
+                .setLicenseFile(ByteString.copyFrom(licenseFile)).build()));
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    /** Where the client connects, for messages. */
+    public String targets() {
+        return targets;
+    }
+
+    @Override
+    public void close() {
+        channel.shutdown();
+        try {
+            if (!channel.awaitTermination(1, TimeUnit.SECONDS)) {
+                channel.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            channel.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private <T> T call(String rpc, Function<LicenseAdminGrpc.LicenseAdminBlockingStub, T> call) {
+        LicenseAdminGrpc.LicenseAdminBlockingStub stub = LicenseAdminGrpc.newBlockingStub(channel)
+                .withInterceptors(credential)
+                .withDeadlineAfter(callTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        try {
+            return call.apply(stub);
+        } catch (StatusRuntimeException e) {
+            throw Statuses.failure(rpc, e);
+        }
+    }
+
+    private static Timestamp timestamp(Instant instant) {
+        Objects.requireNonNull(instant, "instant");
+        return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
+    }
+
+    /** Builds a {@link LicenseAdminClient}; {@link #target} and {@link #token} are required. */
+    public static final class Builder {
+        private final ConnectionSpec spec = new ConnectionSpec();
+        private String token;
+
+        private Builder() {
+        }
+
+        /** A broker node {@code host:port}, several separated by commas, or a gRPC target such as {@code dns:///name:7443}. */
+        public Builder target(String target) {
+            spec.addTarget(target);
+            return this;
+        }
+
+        public Builder targets(Collection<String> targets) {
+            targets.forEach(spec::addTarget);
+            return this;
+        }
+
+        /** The admin token; sent as {@code authorization: Bearer <token>}. */
+        public Builder token(String token) {
+            this.token = Objects.requireNonNull(token, "token");
+            return this;
+        }
+
+        /** TLS, trusting the JDK's root certificates. Without it the client speaks plaintext. */
+        public Builder useTransportSecurity() {
+            spec.useTransportSecurity();
+            return this;
+        }
+
+        /** TLS, trusting the certificates (PEM) in this file. */
+        public Builder trustCertificates(Path pemFile) {
+            spec.trustCertificates(pemFile);
+            return this;
+        }
+
+        /** The name to verify the broker's certificate against, when it differs from the target's host. */
+        public Builder authority(String authority) {
+            spec.authority(authority);
+            return this;
+        }
+
+        /** Deadline of each call (default 10 s). */
+        public Builder callTimeout(Duration timeout) {
+            spec.callTimeout(timeout);
+            return this;
+        }
+
+        /** gRPC's retry of repeatable calls on UNAVAILABLE: attempts (at most 5) and backoff. Defaults: 4, 100 ms, 5 s. */
+        public Builder retryPolicy(int maxAttempts, Duration initialBackoff, Duration maxBackoff) {
+            spec.retryPolicy(maxAttempts, initialBackoff, maxBackoff);
+            return this;
+        }
+
+        /** A channel builder to finish instead of building one from targets (in-process channels in tests). */
+        public Builder channelBuilder(ManagedChannelBuilder<?> builder) {
+            spec.channelBuilder(builder);
+            return this;
+        }
+
+        public LicenseAdminClient build() {
+            return new LicenseAdminClient(this);
+        }
+    }
+}
