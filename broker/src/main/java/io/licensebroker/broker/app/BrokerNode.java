@@ -168,9 +168,13 @@ public final class BrokerNode implements AutoCloseable {
     private void reap() {
         try {
             service.reapExpiredLeases().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            // the node is closing
+            Thread.currentThread().interrupt();
         } catch (Exception e) {
-            // the next pass retries; expiry is idempotent
-            LOG.log(System.Logger.Level.WARNING, "lease reaping failed: " + e);
+            // The next pass retries; expiry is idempotent. While the store is known to be down,
+            // health already says so: no warning every pass.
+            LOG.log(storeAvailable ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, "lease reaping failed: " + e);
         }
     }
 
