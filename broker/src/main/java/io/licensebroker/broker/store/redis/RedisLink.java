@@ -88,9 +88,11 @@ final class RedisLink implements AutoCloseable {
                 .keepAlive(true)
                 .tcpNoDelay(true)
                 .build();
+        AbstractRedisClient opened = null;
         try {
             if (uris.size() == 1) {
                 RedisClient standalone = RedisClient.create(resources, uris.get(0));
+                opened = standalone;
                 standalone.setOptions(ClientOptions.builder()
                         .autoReconnect(true)
                         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -105,8 +107,10 @@ final class RedisLink implements AutoCloseable {
                 }
                 c.close();
                 standalone.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+                opened = null;
             }
             RedisClusterClient cluster = RedisClusterClient.create(resources, uris);
+            opened = cluster;
             cluster.setOptions(ClusterClientOptions.builder()
                     .autoReconnect(true)
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -123,6 +127,9 @@ final class RedisLink implements AutoCloseable {
             StatefulRedisClusterConnection<String, String> c = cluster.connect(StringCodec.UTF8);
             return new RedisLink(cluster, resources, c, c.async(), c, executor);
         } catch (RuntimeException e) {
+            if (opened != null) {
+                opened.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            }
             executor.shutdownNow();
             resources.shutdown(0, 2, TimeUnit.SECONDS);
             throw new StoreUnavailableException("cannot connect to Redis at " + uri, e);

@@ -216,6 +216,10 @@ public final class RedisStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Account>> createAccount(Account account) {
+        if (account.id().isEmpty() || account.id().indexOf('{') >= 0 || account.id().indexOf('}') >= 0) {
+            // Braces would change which part of the key is the hash tag (the edge allows neither).
+            return done(Decision.denied(Reason.INVALID_ARGUMENT, "account ids cannot be empty or contain braces", "account_id"));
+        }
         // The account first, then the global list: a list entry never names a missing account. An
         // attempt that stopped in between is repaired by the next createAccount of that id.
         return run(account.id(), null, Script.ACCOUNT_CREATE, account.name()).thenCompose(reply -> {
