@@ -48,9 +48,12 @@ class RedisBrokerJarIT {
 
     @Test
     void theSurvivorReclaimsASigkilledNodesSessionsAndBothShareTheSigningKey() throws Exception {
-        try (RedisServer redis = RedisServer.start(dir.resolve("redis"));
-             BrokerProcess one = start(dir.resolve("one"), redis);
-             BrokerProcess two = start(dir.resolve("two"), redis)) {
+        RedisServer redis = RedisServer.start(dir.resolve("redis"));
+        BrokerProcess one = null;
+        BrokerProcess two = null;
+        try {
+            one = start(dir.resolve("one"), redis);
+            two = start(dir.resolve("two"), redis);
             ManagedChannel toOne = GrpcClients.channel(one.port());
             ManagedChannel toTwo = GrpcClients.channel(two.port());
             try {
@@ -89,6 +92,15 @@ class RedisBrokerJarIT {
                 toOne.shutdownNow();
                 toTwo.shutdownNow();
             }
+        } finally {
+            // BrokerProcess.close() may throw InterruptedException: closed by hand, not by try-with-resources
+            if (two != null) {
+                two.close();
+            }
+            if (one != null) {
+                one.close();
+            }
+            redis.close();
         }
     }
 

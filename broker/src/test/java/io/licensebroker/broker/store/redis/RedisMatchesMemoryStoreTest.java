@@ -12,7 +12,6 @@ import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.core.SessionPage;
 import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.broker.core.UsagePolicy;
-import io.licensebroker.broker.core.User;
 import io.licensebroker.broker.store.memory.MemoryStore;
 import io.licensebroker.broker.testing.MutableClock;
 import io.licensebroker.broker.testing.RedisServer;
@@ -48,6 +47,7 @@ class RedisMatchesMemoryStoreTest {
     private static final String KRE = "KRE";
     private static final Duration TTL = Duration.ofSeconds(60);
     private static final int STEPS = 400;
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
     private static RedisServer redis;
 
     @BeforeAll
@@ -141,7 +141,7 @@ class RedisMatchesMemoryStoreTest {
                     String m = pick(machines);
                     String request = rnd.nextInt(3) == 0 ? "r" + rnd.nextInt(3) : "";
                     String product = rnd.nextInt(20) == 0 ? "KSE" : KRE;
-                    AcquireRequest r = new AcquireRequest(product, u, m, request, a + "." + Ids.random(new java.security.SecureRandom(), 26),
+                    AcquireRequest r = new AcquireRequest(product, u, m, request, Ids.newSessionId(a, RANDOM),
                             clock.instant(), clock.instant().plus(TTL));
                     Decision<Session> d = same("acquire " + u + "@" + m, s -> s.acquire(a, r));
                     if (d.isGranted()) {
