@@ -1,10 +1,12 @@
 package io.licensebroker.broker.app;
 
 import io.licensebroker.broker.core.LicenseService;
+import io.licensebroker.broker.core.LicenseSigner;
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.grpc.BrokerServer;
 import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
+import io.licensebroker.broker.store.redis.RedisStore;
 
 import java.io.PrintStream;
 import java.security.SecureRandom;
@@ -18,12 +20,22 @@ import java.util.concurrent.TimeUnit;
 /**
  * One running broker node: store, service, gRPC server, lease reaper and ops HTTP port, wired from
  * {@link BrokerSettings}. The composition root: the only place that knows every adapter.
+ *
+ * <p>With {@code --store redis} the node is stateless: any number of nodes share one Redis (or
+ * Redis Cluster), every node reaps every account's expired leases, and the offline signing key is
+ * stored once in Redis (the first node to start creates it) so every node signs with the same key.
+ * While Redis cannot be reached the node reports NOT_SERVING (gRPC health and /healthz) and calls
+ * answer UNAVAILABLE; it reports SERVING again by itself once Redis answers.
  */
 public final class BrokerNode implements AutoCloseable {
     /** Expired leases return their license within this long. */
     private static final Duration REAP_EVERY = Duration.ofMillis(200);
+    /** How often the node checks that Redis answers (health turns within about this long). */
+    private static final Duration PROBE_EVERY = Duration.ofMillis(250);
     /** Journal size that triggers compaction into a snapshot. */
     private static final long COMPACT_AFTER_BYTES = 64L << 20;
+    /** The name under which nodes on Redis share the offline signing key. */
+    private static final String SIGNING_KEY = "offline-signing-key";
     private static final System.Logger LOG = System.getLogger(BrokerNode.class.getName());
 
     private final BrokerSettings settings;
@@ -31,54 +43,66 @@ public final class BrokerNode implements AutoCloseable {
     private final LicenseService service;
     private final BrokerServer server;
     private final OpsHttpServer ops;
-    private final ScheduledExecutorService reaper;
+    private final ScheduledExecutorService maintenance;
     private volatile boolean serving = true;
+    private volatile boolean storeAvailable = true;
     private boolean closed;
 
+    /** The store and the signer that goes with it. */
+    private record Storage(LicenseStore store, LicenseSigner signer, RedisStore redis) {
+    }
+
     private BrokerNode(BrokerSettings settings, LicenseStore store, LicenseService service, BrokerServer server,
-                       OpsHttpServer ops, ScheduledExecutorService reaper) {
+                       OpsHttpServer ops, ScheduledExecutorService maintenance) {
         this.settings = settings;
         this.store = store;
         this.service = service;
         this.server = server;
         this.ops = ops;
-        this.reaper = reaper;
+        this.maintenance = maintenance;
     }
 
     /** Starts a node; {@code out} receives the lines meant for the operator (tokens shown once). */
     public static BrokerNode start(BrokerSettings settings, boolean demo, Clock clock, PrintStream out) {
-        if (settings.store() != BrokerSettings.StoreKind.MEMORY) {
-            throw new BrokerSettings.InvalidSettingsException("--store " + settings.store().name().toLowerCase()
-                    + " is not available in this build; use --store memory");
-        }
         // Tombstones tell late renewals why their session ended; keep them for several lease lengths.
         Duration tombstones = max(Duration.ofMinutes(10), settings.leaseTtl().multipliedBy(10));
-        MemoryStore store = MemoryStore.open(settings.dataDir(), settings.fsync(), tombstones, COMPACT_AFTER_BYTES,
-                clock.instant().plus(settings.leaseTtl()));
+        Storage storage = settings.store() == BrokerSettings.StoreKind.REDIS
+                ? redis(settings, tombstones)
+                : memory(settings, clock, tombstones);
+        LicenseStore store = storage.store();
+        ScheduledExecutorService maintenance = null;
         try {
-            LicenseService service = new LicenseService(store, clock, settings.leaseTtl(),
-                    Ed25519Signer.loadOrCreate(settings.dataDir()), new SecureRandom(), settings.adminToken());
+            LicenseService service = new LicenseService(store, clock, settings.leaseTtl(), storage.signer(),
+                    new SecureRandom(), settings.adminToken());
             if (settings.adminToken() == null) {
                 Optional<String> generated = service.generateBootstrapTokenOnce().toCompletableFuture().get(30, TimeUnit.SECONDS);
                 generated.ifPresentOrElse(
                         token -> out.println("admin token (SUPER_ADMIN, shown once, stored only as a hash): " + token),
-                        () -> out.println("admin token: the one generated on this data directory's first start"));
+                        () -> out.println("admin token: the one generated on this " + (storage.redis() == null
+                                ? "data directory's" : "Redis's") + " first start"));
             }
             if (demo) {
                 DemoData.load(service, out);
             }
-            ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "lease-reaper");
+            maintenance = Executors.newScheduledThreadPool(2, r -> {
+                Thread t = new Thread(r, "broker-maintenance");
                 t.setDaemon(true);
                 return t;
             });
             BrokerServer server = BrokerServer.start(settings.port(), service);
             BrokerNode[] self = new BrokerNode[1];
-            OpsHttpServer ops = OpsHttpServer.start(settings.metricsPort(), () -> self[0] != null && self[0].serving);
-            self[0] = new BrokerNode(settings, store, service, server, ops, reaper);
-            reaper.scheduleWithFixedDelay(self[0]::reap, REAP_EVERY.toMillis(), REAP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+            OpsHttpServer ops = OpsHttpServer.start(settings.metricsPort(),
+                    () -> self[0] != null && self[0].serving && self[0].storeAvailable);
+            self[0] = new BrokerNode(settings, store, service, server, ops, maintenance);
+            maintenance.scheduleWithFixedDelay(self[0]::reap, REAP_EVERY.toMillis(), REAP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+            if (storage.redis() != null) {
+                self[0].watch(storage.redis());
+            }
             return self[0];
         } catch (Exception e) {
+            if (maintenance != null) {
+                maintenance.shutdownNow();
+            }
             store.close();
             if (e instanceof RuntimeException re) {
                 throw re;
@@ -87,12 +111,70 @@ public final class BrokerNode implements AutoCloseable {
         }
     }
 
+    private static Storage memory(BrokerSettings settings, Clock clock, Duration tombstones) {
+        MemoryStore store = MemoryStore.open(settings.dataDir(), settings.fsync(), tombstones, COMPACT_AFTER_BYTES,
+                clock.instant().plus(settings.leaseTtl()));
+        try {
+            return new Storage(store, Ed25519Signer.loadOrCreate(settings.dataDir()), null);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    private static Storage redis(BrokerSettings settings, Duration tombstones) {
+        RedisStore store = RedisStore.connect(RedisStore.Options.defaults(settings.redisUri())
+                .withCommandTimeout(settings.redisTimeout())
+                .withTombstoneRetention(tombstones)
+                // Re-indexing repairs what a node that died mid-acquire left unindexed: once per
+                // lease keeps "reclaimed within about one lease length" true even then.
+                .withReindexEvery(settings.leaseTtl()));
+        try {
+            String keyPair = store.sharedValue(SIGNING_KEY, () -> Ed25519Signer.generate().encodeKeyPair())
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            return new Storage(store, Ed25519Signer.decodeKeyPair(keyPair), store);
+        } catch (Exception e) {
+            store.close();
+            if (e instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException("cannot read the shared offline signing key from Redis", e);
+        }
+    }
+
+    /**
+     * Probes Redis, sets health from the answer, and schedules the next probe once this one is
+     * done (never two at once, whatever the timeout).
+     */
+    private void watch(RedisStore redis) {
+        redis.probe().whenComplete((ok, failure) -> {
+            boolean available = failure == null && Boolean.TRUE.equals(ok);
+            if (available != storeAvailable) {
+                storeAvailable = available;
+                LOG.log(available ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+                        available ? "Redis answers again: serving" : "Redis is unreachable: not serving");
+                if (serving) {
+                    server.setServing(available);
+                }
+            }
+            try {
+                maintenance.schedule(() -> watch(redis), PROBE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // the node is closing
+            }
+        });
+    }
+
     private void reap() {
         try {
             service.reapExpiredLeases().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            // the node is closing
+            Thread.currentThread().interrupt();
         } catch (Exception e) {
-            // the next pass retries; expiry is idempotent
-            LOG.log(System.Logger.Level.WARNING, "lease reaping failed: " + e);
+            // The next pass retries; expiry is idempotent. While the store is known to be down,
+            // health already says so: no warning every pass.
+            LOG.log(storeAvailable ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, "lease reaping failed: " + e);
         }
     }
 
@@ -112,6 +194,11 @@ public final class BrokerNode implements AutoCloseable {
         return settings;
     }
 
+    /** Whether the store answers (always true for the embedded store); what health reports. */
+    public boolean isStoreAvailable() {
+        return storeAvailable;
+    }
+
     /**
      * Graceful stop: report not serving, stop accepting, drain in-flight calls within the grace
      * period, then flush the store.
@@ -126,7 +213,7 @@ public final class BrokerNode implements AutoCloseable {
         try {
             server.shutdown(settings.shutdownGrace());
         } finally {
-            reaper.shutdownNow();
+            maintenance.shutdownNow();
             store.close();
             ops.close();
         }

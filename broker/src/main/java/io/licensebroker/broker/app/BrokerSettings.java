@@ -13,7 +13,7 @@ import java.util.Objects;
  * node with one message naming every offending setting.
  */
 public record BrokerSettings(int port, int metricsPort, String adminToken, StoreKind store, String redisUri,
-                             Path dataDir, Duration leaseTtl, boolean fsync, Duration shutdownGrace) {
+                             Duration redisTimeout, Path dataDir, Duration leaseTtl, boolean fsync, Duration shutdownGrace) {
 
     public enum StoreKind { MEMORY, REDIS }
 
@@ -28,6 +28,7 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
 
     public BrokerSettings {
         Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(redisTimeout, "redisTimeout");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(leaseTtl, "leaseTtl");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
@@ -71,6 +72,10 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
         if (store == StoreKind.REDIS && (redisUri == null || redisUri.isBlank())) {
             problems.add(describe(Setting.REDIS_URI) + " is required with --store redis");
         }
+        Duration redisTimeout = duration(raw, Setting.REDIS_TIMEOUT, problems);
+        if (redisTimeout != null && (redisTimeout.compareTo(Duration.ofMillis(10)) < 0 || redisTimeout.compareTo(Duration.ofMinutes(1)) > 0)) {
+            problems.add(describe(Setting.REDIS_TIMEOUT) + " must be between 10ms and 1m, not " + raw.get(Setting.REDIS_TIMEOUT));
+        }
         Duration ttl = duration(raw, Setting.LEASE_TTL, problems);
         if (ttl != null && (ttl.compareTo(Duration.ofSeconds(1)) < 0 || ttl.compareTo(Duration.ofHours(24)) > 0)) {
             problems.add(describe(Setting.LEASE_TTL) + " must be between 1s and 24h, not " + raw.get(Setting.LEASE_TTL));
@@ -89,7 +94,7 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
         if (!problems.isEmpty()) {
             throw new InvalidSettingsException("invalid settings:\n  " + String.join("\n  ", problems));
         }
-        return new BrokerSettings(port, metricsPort, adminToken, store, redisUri, dataDir, ttl,
+        return new BrokerSettings(port, metricsPort, adminToken, store, redisUri, redisTimeout, dataDir, ttl,
                 Boolean.parseBoolean(fsyncText), grace);
     }
 
@@ -128,7 +133,7 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
     @Override
     public String toString() {
         return "port=" + port + " metricsPort=" + metricsPort + " adminToken=" + (adminToken == null ? "(generated)" : "****")
-                + " store=" + store.name().toLowerCase() + (redisUri == null ? "" : " redisUri=" + redisUri)
+                + " store=" + store.name().toLowerCase() + (redisUri == null ? "" : " redisUri=" + redisUri + " redisTimeout=" + redisTimeout)
                 + " dataDir=" + dataDir + " leaseTtl=" + leaseTtl + " fsync=" + fsync + " shutdownGrace=" + shutdownGrace;
     }
 }

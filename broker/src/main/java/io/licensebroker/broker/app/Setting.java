@@ -12,6 +12,8 @@ public enum Setting {
             "bootstrap SUPER_ADMIN token; when absent one is generated on the first start and printed once"),
     STORE("--store", "BROKER_STORE", "memory", "memory (embedded, durable in --data-dir) or redis"),
     REDIS_URI("--redis-uri", "BROKER_REDIS_URI", null, "redis://host:port, or a comma list of Redis Cluster seeds"),
+    REDIS_TIMEOUT("--redis-timeout", "BROKER_REDIS_TIMEOUT", "500ms",
+            "with --store redis: how long one Redis command may take before the call answers UNAVAILABLE"),
     DATA_DIR("--data-dir", "BROKER_DATA_DIR", "./data", "where the embedded store keeps its journal, snapshots and signing key"),
     LEASE_TTL("--lease-ttl", "BROKER_LEASE_TTL", "60s", "session lease length (ISO-8601 like PT1M, or 500ms, 30s, 2m, 1h)"),
     FSYNC("--fsync", "BROKER_FSYNC", "true", "fsync the journal before answering (false: survive a process crash, not a power loss)"),

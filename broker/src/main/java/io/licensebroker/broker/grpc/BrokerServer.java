@@ -146,6 +146,16 @@ public final class BrokerServer {
                 ServerInterceptors.intercept(new LicenseAdminService(gate), auth));
     }
 
+    /**
+     * Reports SERVING or NOT_SERVING on the health service (overall and per contract service), e.g.
+     * while the store is unreachable, so load balancers route elsewhere. Ignored once shutting down.
+     */
+    public void setServing(boolean serving) {
+        ServingStatus status = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+        health.setStatus("", status);
+        SERVICE_NAMES.forEach(name -> health.setStatus(name, status));
+    }
+
     /** The bound port (the chosen one when started with 0). */
     public int port() {
         return port;

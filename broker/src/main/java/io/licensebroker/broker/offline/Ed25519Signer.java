@@ -17,8 +17,9 @@ import java.security.PublicKey;
 import java.security.Signature;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
+import java.util.Base64;
 
-/** Signs offline license files with Ed25519 (JDK), keeping the broker's key pair on disk. */
+/** Signs offline license files with Ed25519 (JDK); the key pair lives on disk, or in the store nodes share. */
 public final class Ed25519Signer implements LicenseSigner {
     static final String PRIVATE_KEY_FILE = "offline-signing.key";
     static final String PUBLIC_KEY_FILE = "offline-signing.pub";
@@ -37,6 +38,32 @@ public final class Ed25519Signer implements LicenseSigner {
             return new Ed25519Signer(KeyPairGenerator.getInstance("Ed25519").generateKeyPair());
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Ed25519 is part of every JDK since 15", e);
+        }
+    }
+
+    /**
+     * The key pair as text ("base64 PKCS#8 private key" '.' "base64 X.509 public key"), for a key
+     * that nodes share through their store instead of a file (see {@link #decodeKeyPair}).
+     */
+    public String encodeKeyPair() {
+        Base64.Encoder b64 = Base64.getEncoder();
+        return b64.encodeToString(privateKey.getEncoded()) + '.' + b64.encodeToString(publicKey.getEncoded());
+    }
+
+    /** The key pair of {@link #encodeKeyPair()}. */
+    public static Ed25519Signer decodeKeyPair(String text) {
+        int dot = text.indexOf('.');
+        if (dot < 0) {
+            throw new IllegalArgumentException("not an encoded key pair");
+        }
+        try {
+            Base64.Decoder b64 = Base64.getDecoder();
+            KeyFactory factory = KeyFactory.getInstance("Ed25519");
+            PrivateKey priv = factory.generatePrivate(new PKCS8EncodedKeySpec(b64.decode(text.substring(0, dot))));
+            PublicKey pub = factory.generatePublic(new X509EncodedKeySpec(b64.decode(text.substring(dot + 1))));
+            return new Ed25519Signer(new KeyPair(pub, priv));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("the shared offline signing key is not an Ed25519 key pair", e);
         }
     }
 

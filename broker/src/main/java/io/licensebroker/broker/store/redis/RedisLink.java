@@ -1,0 +1,297 @@
+package io.licensebroker.broker.store.redis;
+
+import io.licensebroker.broker.core.StoreUnavailableException;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.protocol.ProtocolVersion;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * The node's one shared, pipelined Lettuce connection (standalone or cluster) and how calls on it
+ * behave:
+ * <ul>
+ *   <li>every command has a bounded timeout, and while the connection is down commands are
+ *       rejected at once instead of queueing (REJECT_COMMANDS), as are commands beyond a bounded
+ *       queue: callers fail fast, nothing piles up;</li>
+ *   <li>Lettuce reconnects by itself (backoff capped at one second) when Redis returns;</li>
+ *   <li>replies are handed to a small executor of our own, so nothing downstream (parsing, gRPC
+ *       serialization) ever runs on a Netty thread, and the one connection's event loop only does I/O;</li>
+ *   <li>infrastructure failures become {@link StoreUnavailableException} (UNAVAILABLE at the edge);
+ *       a failing script is a bug and becomes {@link IllegalStateException}.</li>
+ * </ul>
+ */
+final class RedisLink implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(RedisLink.class.getName());
+
+    private final AbstractRedisClient client;
+    private final ClientResources resources;
+    private final StatefulConnection<String, String> connection;
+    private final RedisClusterAsyncCommands<String, String> commands;
+    private final StatefulRedisClusterConnection<String, String> clusterConnection;
+    private final ThreadPoolExecutor executor;
+    private volatile boolean available = true;
+
+    private RedisLink(AbstractRedisClient client, ClientResources resources, StatefulConnection<String, String> connection,
+                      RedisClusterAsyncCommands<String, String> commands,
+                      StatefulRedisClusterConnection<String, String> clusterConnection, ThreadPoolExecutor executor) {
+        this.client = client;
+        this.resources = resources;
+        this.connection = connection;
+        this.commands = commands;
+        this.clusterConnection = clusterConnection;
+        this.executor = executor;
+    }
+
+    /**
+     * Connects to {@code uri}: one {@code redis://host:port} (a server that reports cluster mode is
+     * used as a cluster seed), or a comma list of cluster seeds. Blocks the calling thread (start-up).
+     */
+    static RedisLink connect(String uri, Duration timeout, int maxQueued, int threads) {
+        List<RedisURI> uris = parse(uri);
+        ClientResources resources = DefaultClientResources.builder()
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .build();
+        ThreadPoolExecutor executor = newExecutor(threads);
+        SocketOptions socket = SocketOptions.builder()
+                .connectTimeout(timeout.compareTo(Duration.ofSeconds(1)) > 0 ? timeout : Duration.ofSeconds(1))
+                .keepAlive(true)
+                .tcpNoDelay(true)
+                .build();
+        AbstractRedisClient opened = null;
+        try {
+            if (uris.size() == 1) {
+                RedisClient standalone = RedisClient.create(resources, uris.get(0));
+                opened = standalone;
+                standalone.setOptions(ClientOptions.builder()
+                        .autoReconnect(true)
+                        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                        .requestQueueSize(maxQueued)
+                        .timeoutOptions(TimeoutOptions.enabled(timeout))
+                        .socketOptions(socket)
+                        .protocolVersion(ProtocolVersion.RESP2)
+                        .build());
+                StatefulRedisConnection<String, String> c = standalone.connect(StringCodec.UTF8);
+                if (!c.sync().info("cluster").contains("cluster_enabled:1")) {
+                    return new RedisLink(standalone, resources, c, c.async(), null, executor);
+                }
+                c.close();
+                standalone.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+                opened = null;
+            }
+            RedisClusterClient cluster = RedisClusterClient.create(resources, uris);
+            opened = cluster;
+            cluster.setOptions(ClusterClientOptions.builder()
+                    .autoReconnect(true)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .requestQueueSize(maxQueued)
+                    .timeoutOptions(TimeoutOptions.enabled(timeout))
+                    .socketOptions(socket)
+                    .protocolVersion(ProtocolVersion.RESP2)
+                    // Slots move on failover or resharding: follow MOVED/ASK and refresh the view.
+                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                            .enablePeriodicRefresh(Duration.ofSeconds(30))
+                            .enableAllAdaptiveRefreshTriggers()
+                            .build())
+                    .build());
+            StatefulRedisClusterConnection<String, String> c = cluster.connect(StringCodec.UTF8);
+            return new RedisLink(cluster, resources, c, c.async(), c, executor);
+        } catch (RuntimeException e) {
+            if (opened != null) {
+                opened.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            }
+            executor.shutdownNow();
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
+            throw new StoreUnavailableException("cannot connect to Redis at " + uri, e);
+        }
+    }
+
+    /** Comma-separated URIs; a seed without a scheme borrows the first one's ("redis://a:1,b:2"). */
+    static List<RedisURI> parse(String uri) {
+        List<RedisURI> out = new ArrayList<>();
+        String scheme = null;
+        for (String part : uri.split(",")) {
+            String p = part.trim();
+            if (p.isEmpty()) {
+                continue;
+            }
+            int sep = p.indexOf("://");
+            if (sep > 0) {
+                scheme = p.substring(0, sep + 3);
+            } else {
+                p = (scheme == null ? "redis://" : scheme) + p;
+            }
+            out.add(RedisURI.create(p));
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("no Redis URI in '" + uri + "'");
+        }
+        return out;
+    }
+
+    boolean isCluster() {
+        return clusterConnection != null;
+    }
+
+    /** False from the first infrastructure failure until a {@link #probe()} succeeds again. */
+    boolean isAvailable() {
+        return available;
+    }
+
+    /** PINGs Redis (every master of a cluster) and records whether it answered. */
+    CompletableFuture<Boolean> probe() {
+        CompletableFuture<?> ping = isCluster()
+                ? send(c -> clusterConnection.async().upstream().commands().ping())
+                : send(RedisClusterAsyncCommands::ping);
+        return ping.handle((ok, failure) -> {
+            available = failure == null;
+            return available;
+        });
+    }
+
+    /** Runs one script by its SHA, sending its body once if this server does not know it yet. */
+    <T> CompletableFuture<T> eval(Script script, ScriptOutputType type, String[] keys, String... args) {
+        CompletableFuture<T> raw = this.<T>send(c -> c.evalsha(script.sha(), type, keys, args))
+                .exceptionallyCompose(e -> isNoScript(e)
+                        ? send(c -> c.eval(script.body(), type, keys, args))
+                        : CompletableFuture.failedFuture(e));
+        return translated(raw, script.name());
+    }
+
+    /** A script answering an array (every account script). */
+    CompletableFuture<List<Object>> run(Script script, String[] keys, String... args) {
+        return eval(script, ScriptOutputType.MULTI, keys, args);
+    }
+
+    /** Any other command. */
+    <T> CompletableFuture<T> call(Function<RedisClusterAsyncCommands<String, String>, ? extends CompletionStage<T>> command) {
+        return translated(send(command), "command");
+    }
+
+    @Override
+    public void close() {
+        try {
+            connection.close();
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        } finally {
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
+            executor.shutdown();
+        }
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /** Issues the command and completes on our executor, with Lettuce's own failure. */
+    private <T> CompletableFuture<T> send(Function<RedisClusterAsyncCommands<String, String>, ? extends CompletionStage<T>> command) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        CompletionStage<T> sent;
+        try {
+            sent = command.apply(commands);
+        } catch (RuntimeException e) {
+            out.completeExceptionally(e);
+            return out;
+        }
+        sent.whenCompleteAsync((value, failure) -> {
+            if (failure != null) {
+                out.completeExceptionally(failure);
+            } else {
+                out.complete(value);
+            }
+        }, executor);
+        return out;
+    }
+
+    private <T> CompletableFuture<T> translated(CompletableFuture<T> raw, String what) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        raw.whenComplete((value, failure) -> {
+            if (failure == null) {
+                out.complete(value);
+            } else {
+                out.completeExceptionally(translate(unwrap(failure), what));
+            }
+        });
+        return out;
+    }
+
+    private RuntimeException translate(Throwable e, String what) {
+        if (e instanceof RedisCommandExecutionException x && isBug(x)) {
+            return new IllegalStateException("Redis refused " + what + ": " + x.getMessage(), x);
+        }
+        if (e instanceof RedisException || e instanceof java.io.IOException) {
+            // Timeouts, refused or lost connections, LOADING/BUSY/READONLY/CLUSTERDOWN/TRYAGAIN, full
+            // queue: the change did not happen or was not acknowledged; the caller may retry.
+            if (available) {
+                LOG.log(System.Logger.Level.WARNING, "Redis unavailable: {0}", e.toString());
+            }
+            available = false;
+            return new StoreUnavailableException("Redis is unavailable", e);
+        }
+        if (e instanceof RuntimeException r) {
+            return r;
+        }
+        return new IllegalStateException(e);
+    }
+
+    /** A script that failed or keys in several slots: our mistake, not an outage. */
+    private static boolean isBug(RedisCommandExecutionException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.contains("user_script") || m.contains("Error running script") || m.startsWith("CROSSSLOT")
+                || m.startsWith("WRONGTYPE") || m.startsWith("ERR wrong number of arguments");
+    }
+
+    private static boolean isNoScript(Throwable e) {
+        Throwable t = unwrap(e);
+        return t instanceof RedisNoScriptException || String.valueOf(t.getMessage()).startsWith("NOSCRIPT");
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /**
+     * Daemon threads for reply handling. A task refused after close runs on the caller, so every
+     * stage still completes (with the failure that closing caused).
+     */
+    private static ThreadPoolExecutor newExecutor(int threads) {
+        AtomicInteger n = new AtomicInteger();
+        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "redis-store-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }, (task, pool) -> task.run());
+    }
+}

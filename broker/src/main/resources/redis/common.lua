@@ -1,0 +1,237 @@
+-- Prelude of every account script (RedisStore prepends it when it loads a script).
+--
+-- KEYS[1] is the account's main hash "lb:{<account>}:a". Every other key of the account is built
+-- from the same prefix, so it shares the hash tag and a script touches exactly one cluster slot.
+-- ARGV[1] account id, ARGV[2] time source ('S' = this server's TIME, 'C' = the caller's clock),
+-- ARGV[3] the caller's now (epoch ms), ARGV[4] tombstone retention (ms); verb arguments follow.
+--
+-- Replies: {'OK', ...} granted, {'D', reason, detail, field} denied (field '' when none),
+-- {'STALE', ...} the caller's configuration version is out of date (nothing was changed).
+-- Every check of a verb runs before its first write, so a denial never leaves a partial change.
+--
+-- Numbers are turned into strings with str() (%d), never with '..': Lua 5.1 formats numbers with
+-- 14 significant digits, which would round epoch milliseconds of far dates.
+
+if redis.replicate_commands then
+  -- Redis < 7 needs this before a script may write after reading TIME (effects replication).
+  redis.replicate_commands()
+end
+
+local ACCT = ARGV[1]
+local PFX = string.sub(KEYS[1], 1, -2)
+local CALLER_NOW = tonumber(ARGV[3])
+local NOW = CALLER_NOW
+if ARGV[2] == 'S' then
+  -- Lease time is the Redis server's: nodes with skewed clocks agree on every expiry.
+  local t = redis.call('TIME')
+  NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local SERVER_TIME = ARGV[2] == 'S'
+local TOMBSTONE_MS = tonumber(ARGV[4])
+
+local function key(suffix)
+  return PFX .. suffix
+end
+
+local function str(n)
+  return string.format('%d', n)
+end
+
+local function num(v)
+  if v then
+    return tonumber(v)
+  end
+  return 0
+end
+
+local function denied(reason, detail, field)
+  return {'D', reason, detail, field or ''}
+end
+
+local function account_exists()
+  return redis.call('EXISTS', KEYS[1]) == 1
+end
+
+local function no_account()
+  return denied('ACCOUNT_NOT_FOUND', 'no account ' .. ACCT, 'account_id')
+end
+
+-- ------------------------------------------------------------------ organizations
+
+-- "o" maps org id -> "ordinal|parent|name" (parent '' for a top-level organization).
+local function org(id)
+  local v = redis.call('HGET', key('o'), id)
+  if not v then
+    return nil
+  end
+  local a = string.find(v, '|', 1, true)
+  local b = string.find(v, '|', a + 1, true)
+  return {ord = tonumber(string.sub(v, 1, a - 1)), parent = string.sub(v, a + 1, b - 1), name = string.sub(v, b + 1)}
+end
+
+local function parent_pool(o)
+  if o.parent == '' then
+    return ACCT
+  end
+  return o.parent
+end
+
+-- ------------------------------------------------------------------ pool arithmetic
+
+-- Offline licenses count while live (expiry after NOW); expired ones stop counting by themselves.
+local function offline_live(product)
+  return redis.call('ZCOUNT', key('offx:' .. product), '(' .. str(NOW), '+inf')
+end
+
+local function offline_live_for(product, machine)
+  local exp = redis.call('ZSCORE', key('offx:' .. product), machine)
+  return exp and tonumber(exp) > NOW
+end
+
+local function in_use(product, pool)
+  return redis.call('SCARD', key('ps:' .. product .. ':' .. pool))
+end
+
+local function allocated(product, pool)
+  return num(redis.call('HGET', key('pa:' .. product), pool))
+end
+
+-- The account pool's dedicated licenses are the subscription's minus the live offline licenses.
+local function dedicated(product, pool)
+  if pool == ACCT then
+    local l = redis.call('HGET', key('sub:' .. product), 'l')
+    if not l then
+      return 0
+    end
+    return tonumber(l) - offline_live(product)
+  end
+  return num(redis.call('HGET', key('pd:' .. product), pool))
+end
+
+local function available(product, pool)
+  return dedicated(product, pool) - allocated(product, pool) - in_use(product, pool)
+end
+
+-- Keeps "room:<product>" (organizations with available > 0, by creation ordinal) up to date:
+-- "any other organization" takes its first member.
+local function touch(product, pool)
+  if pool == ACCT then
+    return
+  end
+  local o = org(pool)
+  if not o then
+    return
+  end
+  if available(product, pool) > 0 then
+    redis.call('ZADD', key('room:' .. product), o.ord, pool)
+  else
+    redis.call('ZREM', key('room:' .. product), pool)
+  end
+end
+
+-- Forgets offline licenses that ran out (they already stopped counting; this only frees memory).
+local function prune_offline(product)
+  local gone = redis.call('ZRANGEBYSCORE', key('offx:' .. product), '-inf', str(NOW))
+  if #gone > 0 then
+    redis.call('HDEL', key('off:' .. product), unpack(gone))
+    redis.call('ZREMRANGEBYSCORE', key('offx:' .. product), '-inf', str(NOW))
+  end
+end
+
+-- ------------------------------------------------------------------ sessions
+
+local SESSION_FIELDS = {'p', 'u', 'm', 'o', 'f', 'r', 'b', 'e'}
+
+-- id, product, user, machine, pool, fallback (0/1), request id, started (ms), lease end (ms)
+local function session_reply(sid)
+  local s = redis.call('HMGET', key('s:' .. sid), unpack(SESSION_FIELDS))
+  return {sid, s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8]}
+end
+
+-- Ends a live session; cause nil for a release (no tombstone), else what a late renew is told.
+local function end_session(sid, cause)
+  local skey = key('s:' .. sid)
+  local s = redis.call('HMGET', skey, 'p', 'u', 'm', 'o', 'r')
+  if not s[1] then
+    return false
+  end
+  redis.call('DEL', skey)
+  redis.call('ZREM', key('lz'), sid)
+  redis.call('ZREM', key('sl'), sid)
+  redis.call('SREM', key('ps:' .. s[1] .. ':' .. s[4]), sid)
+  redis.call('SREM', key('mx:' .. s[1] .. ':' .. s[3]), sid)
+  if s[5] ~= '' then
+    local rk = s[2] .. '\n' .. s[5]
+    if redis.call('HGET', key('rq'), rk) == sid then
+      redis.call('HDEL', key('rq'), rk)
+    end
+  end
+  touch(s[1], s[4])
+  if cause then
+    redis.call('SET', key('t:' .. sid), cause .. '|' .. str(NOW), 'PX', TOMBSTONE_MS)
+  end
+  return true
+end
+
+-- Ends up to max sessions whose lease ran out by NOW, earliest lease first.
+local function expire_due(max)
+  if max <= 0 then
+    return 0
+  end
+  local due = redis.call('ZRANGEBYSCORE', key('lz'), '-inf', str(NOW), 'LIMIT', 0, max)
+  for _, sid in ipairs(due) do
+    end_session(sid, 'SESSION_EXPIRED')
+  end
+  return #due
+end
+
+-- Why a session id is not live: its tombstone (expired, terminated) while retained, else unknown.
+local function gone(sid)
+  local t = redis.call('GET', key('t:' .. sid))
+  if t then
+    local bar = string.find(t, '|', 1, true)
+    local cause = string.sub(t, 1, bar - 1)
+    local at = tonumber(string.sub(t, bar + 1))
+    if at + TOMBSTONE_MS > NOW then
+      local how = ' was terminated at '
+      if cause == 'SESSION_EXPIRED' then
+        how = ' expired at '
+      end
+      return denied(cause, 'session ' .. sid .. how .. str(at) .. ' (epoch ms)', 'session_id')
+    end
+  end
+  return denied('SESSION_NOT_FOUND', 'no live session ' .. sid, 'session_id')
+end
+
+-- ------------------------------------------------------------------ machines
+
+-- "mc:<product>" maps machine id -> "seq|registeredAt"; seq keeps registration order.
+local function register_machine(product, machine)
+  local seq = redis.call('HINCRBY', KEYS[1], 'ms', 1)
+  redis.call('HSET', key('mc:' .. product), machine, str(seq) .. '|' .. str(NOW))
+end
+
+-- ------------------------------------------------------------------ usage
+
+-- The license table of one product from this one state: account name, subscription (or ''),
+-- registered machines, live offline licenses, the account pool's allocated and in use, then per
+-- organization in creation order: id, parent ('' top-level), name, dedicated, allocated, in use.
+local function usage_reply(product)
+  local sub = redis.call('HMGET', key('sub:' .. product), 'l', 'q', 'x')
+  local orgs = redis.call('LRANGE', key('ol'), 0, -1)
+  local out = {'OK', redis.call('HGET', KEYS[1], 'n'), sub[1] or '', sub[2] or '', sub[3] or '',
+               redis.call('HLEN', key('mc:' .. product)), offline_live(product),
+               allocated(product, ACCT), in_use(product, ACCT), #orgs}
+  for _, id in ipairs(orgs) do
+    local o = org(id)
+    out[#out + 1] = id
+    out[#out + 1] = o.parent
+    out[#out + 1] = o.name
+    out[#out + 1] = num(redis.call('HGET', key('pd:' .. product), id))
+    out[#out + 1] = allocated(product, id)
+    out[#out + 1] = in_use(product, id)
+  end
+  return out
+end
+
+-- ------------------------------------------------------------------ verb

@@ -1,0 +1,37 @@
+-- renew: ARGV[5] session id, ARGV[6] user id ('' skips the ownership check), ARGV[7] new lease
+-- end (ms, caller time), ARGV[8] lease length (ms, used with server time). A lease that already
+-- ran out ends now as expired. The lease never moves back.
+if not account_exists() then
+  return no_account()
+end
+local sid, user = ARGV[5], ARGV[6]
+local s = redis.call('HMGET', key('s:' .. sid), 'p', 'u', 'e')
+if not s[1] then
+  return gone(sid)
+end
+if user ~= '' and s[2] ~= user then
+  return denied('PERMISSION_DENIED', 'session ' .. sid .. ' belongs to another user', 'session_id')
+end
+local lease = tonumber(s[3])
+if NOW >= lease then
+  end_session(sid, 'SESSION_EXPIRED')
+  return denied('SESSION_EXPIRED', 'the lease of session ' .. sid .. ' ran out at ' .. s[3] .. ' (epoch ms)', 'session_id')
+end
+local expires = redis.call('HGET', key('sub:' .. s[1]), 'x')
+if NOW >= tonumber(expires) then
+  return denied('SUBSCRIPTION_EXPIRED', 'the ' .. s[1] .. ' subscription expired at ' .. expires .. ' (epoch ms)')
+end
+local renewed = tonumber(ARGV[7])
+if SERVER_TIME then
+  renewed = NOW + tonumber(ARGV[8])
+end
+if renewed > lease then
+  -- Later leases need no reap index change: the index holds a lower bound of the earliest lease.
+  redis.call('HSET', key('s:' .. sid), 'e', str(renewed))
+  redis.call('ZADD', key('lz'), renewed, sid)
+end
+local reply = {'OK'}
+for _, v in ipairs(session_reply(sid)) do
+  reply[#reply + 1] = v
+end
+return reply

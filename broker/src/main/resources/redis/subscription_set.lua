@@ -1,0 +1,18 @@
+-- setSubscription: ARGV[5] product, ARGV[6] licenses, ARGV[7] machine quota, ARGV[8] expires at (ms).
+-- Lowering licenses below allocated + in use + live offline licenses of the account pool is refused.
+if not account_exists() then
+  return no_account()
+end
+local product = ARGV[5]
+local licenses = tonumber(ARGV[6])
+local subkey = key('sub:' .. product)
+if redis.call('HEXISTS', subkey, 'l') == 1 then
+  local floor = allocated(product, ACCT) + in_use(product, ACCT) + offline_live(product)
+  if licenses < floor then
+    return denied('BELOW_IN_USE', 'licenses ' .. str(licenses) .. ' is below what is allocated, in use and offline ('
+        .. str(floor) .. ')', 'licenses')
+  end
+end
+prune_offline(product)
+redis.call('HSET', subkey, 'l', ARGV[6], 'q', ARGV[7], 'x', ARGV[8])
+return {'OK'}

@@ -1,0 +1,54 @@
+package io.licensebroker.broker.store.redis;
+
+import io.licensebroker.broker.core.LicenseStore;
+import io.licensebroker.broker.store.LicenseStoreContractTest;
+import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.broker.testing.RedisServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The store contract, unchanged, on {@link RedisStore} against a real redis-server. The suite
+ * drives time with its clock, so scripts use the caller's time here ({@link RedisStore.TimeSource#CALLER});
+ * {@link RedisServerTimeTest} covers server time. The database is flushed before each test.
+ */
+class RedisStoreContractTest extends LicenseStoreContractTest {
+    private static RedisServer redis;
+
+    @BeforeAll
+    static void startRedis() throws Exception {
+        redis = RedisServer.start(Files.createTempDirectory("redis-contract"));
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @Override
+    protected LicenseStore newStore(MutableClock clock) {
+        redis.flushAll();
+        return RedisStore.connect(options(redis.uri()));
+    }
+
+    static RedisStore.Options options(String uri) {
+        return RedisStore.Options.defaults(uri)
+                .withTimeSource(RedisStore.TimeSource.CALLER)
+                // generous: a slow CI machine must not turn into UNAVAILABLE answers
+                .withCommandTimeout(Duration.ofSeconds(5));
+    }
+
+    static Path tempDir(String name) {
+        try {
+            return Files.createTempDirectory(name);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
