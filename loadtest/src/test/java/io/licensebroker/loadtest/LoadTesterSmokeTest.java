@@ -34,6 +34,21 @@ class LoadTesterSmokeTest {
     }
 
     @Test
+    void compareRunsEveryContenderWithTheSameDriver(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("compare.json");
+        int exit = new CommandLine(new Main()).execute("compare", "--duration", "1s", "--warmup", "300ms",
+                "--agents", "8", "--channels", "1", "--json", json.toString());
+        assertEquals(0, exit, "all runs correct and error-free");
+        var runs = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("runs");
+        assertEquals(java.util.List.of("floor", "broker-memory", "broker-redis", "redisson"),
+                runs.asList().stream().map(r -> r.getAsJsonObject().get("name").getAsString()).toList());
+        for (var r : runs) {
+            assertTrue(r.getAsJsonObject().get("ops_per_sec").getAsDouble() > 0, r.toString());
+            assertEquals(0, r.getAsJsonObject().get("oversubscribed").getAsLong(), r.toString());
+        }
+    }
+
+    @Test
     void openLoopKeepsItsRate() throws Exception {
         try (InProcessBroker broker = InProcessBroker.start(Map.of());
              BrokerTarget target = BrokerTarget.provision(broker.target(), broker.adminToken(), 8, 8, 1)) {

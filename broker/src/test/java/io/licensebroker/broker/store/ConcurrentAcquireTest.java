@@ -189,6 +189,9 @@ class ConcurrentAcquireTest {
         }
     }
 
+    private static final int MIN_ADMIN_CHANGES = 50;
+    private static final int MIN_SNAPSHOTS = 50;
+
     @ParameterizedTest
     @EnumSource(Kind.class)
     void acquiresAndReleasesWhileAdminsChangeThingsNeverShowAnImpossibleState(Kind kind) throws Exception {
@@ -213,7 +216,9 @@ class ConcurrentAcquireTest {
                 Random rnd = new Random(seed);
                 List<Session> mine = new ArrayList<>();
                 start.await(30, TimeUnit.SECONDS);
-                for (int i = 0; i < opsPerWorker; i++) {
+                // At least opsPerWorker steps, and on until the admin and the observer have had their
+                // turns too: on a busy machine the workers could otherwise finish before them.
+                for (int i = 0; i < opsPerWorker || adminChanges.get() < MIN_ADMIN_CHANGES || snapshots.get() < MIN_SNAPSHOTS; i++) {
                     if (mine.isEmpty() || rnd.nextInt(100) < 55) {
                         String user = users.get(rnd.nextInt(users.size()));
                         Decision<Session> d = join(store.acquire(account, request(account, user, "m-" + seed + "-" + rnd.nextInt(5))));
