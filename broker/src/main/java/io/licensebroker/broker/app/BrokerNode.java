@@ -3,8 +3,11 @@ package io.licensebroker.broker.app;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.grpc.BrokerServer;
+import io.licensebroker.broker.metrics.BrokerMetrics;
 import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
 import java.security.SecureRandom;
@@ -24,24 +27,26 @@ public final class BrokerNode implements AutoCloseable {
     private static final Duration REAP_EVERY = Duration.ofMillis(200);
     /** Journal size that triggers compaction into a snapshot. */
     private static final long COMPACT_AFTER_BYTES = 64L << 20;
-    private static final System.Logger LOG = System.getLogger(BrokerNode.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(BrokerNode.class);
 
     private final BrokerSettings settings;
     private final LicenseStore store;
     private final LicenseService service;
     private final BrokerServer server;
     private final OpsHttpServer ops;
+    private final BrokerMetrics metrics;
     private final ScheduledExecutorService reaper;
     private volatile boolean serving = true;
     private boolean closed;
 
     private BrokerNode(BrokerSettings settings, LicenseStore store, LicenseService service, BrokerServer server,
-                       OpsHttpServer ops, ScheduledExecutorService reaper) {
+                       OpsHttpServer ops, BrokerMetrics metrics, ScheduledExecutorService reaper) {
         this.settings = settings;
         this.store = store;
         this.service = service;
         this.server = server;
         this.ops = ops;
+        this.metrics = metrics;
         this.reaper = reaper;
     }
 
@@ -53,8 +58,15 @@ public final class BrokerNode implements AutoCloseable {
         }
         // Tombstones tell late renewals why their session ended; keep them for several lease lengths.
         Duration tombstones = max(Duration.ofMinutes(10), settings.leaseTtl().multipliedBy(10));
-        MemoryStore store = MemoryStore.open(settings.dataDir(), settings.fsync(), tombstones, COMPACT_AFTER_BYTES,
-                clock.instant().plus(settings.leaseTtl()));
+        BrokerMetrics metrics = BrokerMetrics.create(settings.metricsMaxPools());
+        LicenseStore store;
+        try {
+            store = metrics.timed(MemoryStore.open(settings.dataDir(), settings.fsync(), tombstones, COMPACT_AFTER_BYTES,
+                    clock.instant().plus(settings.leaseTtl()), metrics.storeObserver()), "memory");
+        } catch (RuntimeException e) {
+            metrics.close();
+            throw e;
+        }
         try {
             LicenseService service = new LicenseService(store, clock, settings.leaseTtl(),
                     Ed25519Signer.loadOrCreate(settings.dataDir()), new SecureRandom(), settings.adminToken());
@@ -67,19 +79,30 @@ public final class BrokerNode implements AutoCloseable {
             if (demo) {
                 DemoData.load(service, out);
             }
+            metrics.watchPools(service);
             ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "lease-reaper");
                 t.setDaemon(true);
                 return t;
             });
-            BrokerServer server = BrokerServer.start(settings.port(), service);
+            BrokerServer server = BrokerServer.start(BrokerServer.Options.defaults(settings.port()), service, metrics.instrumentation());
             BrokerNode[] self = new BrokerNode[1];
-            OpsHttpServer ops = OpsHttpServer.start(settings.metricsPort(), () -> self[0] != null && self[0].serving);
-            self[0] = new BrokerNode(settings, store, service, server, ops, reaper);
+            OpsHttpServer ops;
+            try {
+                ops = OpsHttpServer.start(settings.metricsPort(), () -> self[0] != null && self[0].serving, metrics);
+            } catch (RuntimeException e) {
+                server.shutdown(Duration.ZERO);
+                reaper.shutdownNow();
+                throw e;
+            }
+            self[0] = new BrokerNode(settings, store, service, server, ops, metrics, reaper);
             reaper.scheduleWithFixedDelay(self[0]::reap, REAP_EVERY.toMillis(), REAP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+            LOG.atInfo().setMessage("broker started").addKeyValue("port", server.port()).addKeyValue("metrics_port", ops.port())
+                    .addKeyValue("store", settings.store().name().toLowerCase()).log();
             return self[0];
         } catch (Exception e) {
             store.close();
+            metrics.close();
             if (e instanceof RuntimeException re) {
                 throw re;
             }
@@ -92,7 +115,7 @@ public final class BrokerNode implements AutoCloseable {
             service.reapExpiredLeases().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             // the next pass retries; expiry is idempotent
-            LOG.log(System.Logger.Level.WARNING, "lease reaping failed: " + e);
+            LOG.warn("lease reaping failed: {}", e.toString());
         }
     }
 
@@ -122,14 +145,20 @@ public final class BrokerNode implements AutoCloseable {
             return;
         }
         closed = true;
+        // First, so that /healthz answers 503 for as long as the drain lasts.
         serving = false;
+        long started = System.nanoTime();
+        LOG.atInfo().setMessage("draining").addKeyValue("grace", settings.shutdownGrace()).log();
         try {
             server.shutdown(settings.shutdownGrace());
         } finally {
             reaper.shutdownNow();
+            // Flushes the journal: every acknowledged change is on disk before the process exits.
             store.close();
             ops.close();
+            metrics.close();
         }
+        LOG.atInfo().setMessage("stopped").addKeyValue("drain_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).log();
     }
 
     private static Duration max(Duration a, Duration b) {
