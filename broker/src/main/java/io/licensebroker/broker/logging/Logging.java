@@ -14,6 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
+import java.util.List;
+
 /**
  * One logging backend for everything: the broker logs through SLF4J to Logback; the JDK-only core
  * and store use {@code System.Logger}, which {@code slf4j-jdk-platform-logging} routes to SLF4J;
@@ -24,11 +26,20 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
  * <p>{@code logback.xml} in the jar sets the same text format up for the moments before the
  * settings are read; {@link #configure} then applies {@code --log-format} and {@code --log-level}.
  * An operator who brings a Logback file ({@code -Dlogback.configurationFile=...}) keeps it: those
- * two settings are then left to that file.
+ * two settings are then left to that file, and so is capping {@link #CAPPED_AT_INFO}.
  */
 public final class Logging {
     /** Logback's own property naming an operator's configuration file. */
     static final String OPERATOR_FILE_PROPERTY = "logback.configurationFile";
+
+    /**
+     * Loggers that print secrets below INFO, held at INFO whatever the log level: grpc-java's
+     * HTTP/2 frame loggers dump every request's headers (the bearer token) and the first bytes of
+     * every message (a new API key, in hex) at DEBUG. Mirrored in {@code logback.xml}.
+     */
+    public static final List<String> CAPPED_AT_INFO = List.of(
+            "io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler",
+            "io.grpc.netty.shaded.io.grpc.netty.NettyClientHandler");
 
     private Logging() {
     }
@@ -60,6 +71,9 @@ public final class Logging {
         ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.toLevel(level, Level.INFO));
         root.addAppender(console);
+        for (String name : CAPPED_AT_INFO) {
+            context.getLogger(name).setLevel(Level.INFO);
+        }
     }
 
     /** A started encoder writing {@code format}, one event per line. */

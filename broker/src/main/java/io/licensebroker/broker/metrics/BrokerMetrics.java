@@ -170,10 +170,7 @@ public final class BrokerMetrics implements AutoCloseable {
         if (pools != null) {
             throw new IllegalStateException("the pool gauges are already watching a service");
         }
-        pools = new PoolGauges(Objects.requireNonNull(service, "service"), maxPools,
-                Counter.builder("license.metrics.pool.read.errors")
-                        .description("Accounts whose license tables a scrape could not read (left out of that scrape)")
-                        .register(registry));
+        pools = new PoolGauges(Objects.requireNonNull(service, "service"), maxPools);
         registry.getPrometheusRegistry().register(pools);
     }
 

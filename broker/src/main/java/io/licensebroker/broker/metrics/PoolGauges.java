@@ -5,8 +5,9 @@ import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.LicenseUsage;
 import io.licensebroker.broker.core.PoolRow;
-import io.micrometer.core.instrument.Counter;
 import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
@@ -20,6 +21,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The contract's pool gauges, {@code license_pool_dedicated}, {@code license_pool_in_use} and
@@ -39,6 +41,8 @@ final class PoolGauges implements MultiCollector {
     static final String IN_USE = "license_pool_in_use";
     static final String AVAILABLE = "license_pool_available";
     static final String DROPPED = "license_metrics_pools_dropped";
+    /** Exposed as {@code license_metrics_pool_read_errors_total}. */
+    static final String READ_ERRORS = "license_metrics_pool_read_errors";
 
     /** A scrape gives up on the accounts it could not read within this long (Prometheus' default timeout is 10s). */
     private static final Duration READ_BUDGET = Duration.ofSeconds(8);
@@ -46,20 +50,23 @@ final class PoolGauges implements MultiCollector {
 
     private final LicenseService service;
     private final int maxPools;
-    private final Counter readErrors;
+    /**
+     * Collected here with the gauges rather than as a Micrometer counter, which the registry
+     * collects before this collector runs: the count then always includes this scrape's failures.
+     */
+    private final AtomicLong readErrors = new AtomicLong();
 
-    PoolGauges(LicenseService service, int maxPools, Counter readErrors) {
+    PoolGauges(LicenseService service, int maxPools) {
         if (maxPools < 0) {
             throw new IllegalArgumentException("maxPools cannot be negative: " + maxPools);
         }
         this.service = service;
         this.maxPools = maxPools;
-        this.readErrors = readErrors;
     }
 
     @Override
     public List<String> getPrometheusNames() {
-        return List.of(DEDICATED, IN_USE, AVAILABLE, DROPPED);
+        return List.of(DEDICATED, IN_USE, AVAILABLE, DROPPED, READ_ERRORS);
     }
 
     @Override
@@ -88,7 +95,11 @@ final class PoolGauges implements MultiCollector {
                 .help("(account, pool, product) series left out of the pool gauges by --metrics-max-pools at the last scrape")
                 .dataPoint(point(Labels.EMPTY, dropped))
                 .build();
-        return MetricSnapshots.of(dedicated.build(), inUse.build(), available.build(), droppedGauge);
+        CounterSnapshot errors = CounterSnapshot.builder().name(READ_ERRORS)
+                .help("Accounts whose license tables a scrape could not read (each left out of that scrape)")
+                .dataPoint(CounterDataPointSnapshot.builder().value(readErrors.get()).build())
+                .build();
+        return MetricSnapshots.of(dedicated.build(), inUse.build(), available.build(), droppedGauge, errors);
     }
 
     private static GaugeDataPointSnapshot point(Labels labels, long value) {
@@ -138,7 +149,7 @@ final class PoolGauges implements MultiCollector {
         if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
         }
-        readErrors.increment();
+        readErrors.incrementAndGet();
         LOG.warn("pool gauges: could not read {}, left out of this scrape: {}", what, e.toString());
     }
 }
