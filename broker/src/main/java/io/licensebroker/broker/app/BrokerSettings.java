@@ -191,8 +191,11 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
                 + " metricsMaxPools=" + metricsMaxPools + " logFormat=" + logFormat.name().toLowerCase() + " logLevel=" + logLevel;
     }
 
-    /** {@code redis://user:secret@host} shows as {@code redis://user:****@host}: a Redis URI may carry a password. */
+    /**
+     * {@code redis://user:secret@host} (or {@code redis://secret@host}, a password alone) shows as
+     * {@code redis://****@host}: a Redis URI may carry a password. Every seed of a list is masked.
+     */
     static String maskPassword(String uri) {
-        return uri.replaceAll("(://[^:/@,]*:)[^@/,]*@", "$1****@");
+        return uri.replaceAll("(://)[^@/,]*@", "$1****@");
     }
 }

@@ -58,11 +58,6 @@ public enum Setting {
         return flag.substring(2);
     }
 
-    /** Whether the value is a credential: never echoed in messages or logs. */
-    public boolean secret() {
-        return this == ADMIN_TOKEN;
-    }
-
     /** The setting a config file key names, or null. */
     public static Setting byKey(String key) {
         for (Setting s : values()) {

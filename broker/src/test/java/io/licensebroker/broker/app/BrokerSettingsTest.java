@@ -113,11 +113,13 @@ final class BrokerSettingsTest {
     @Test
     void secretsAreMaskedWhenSettingsArePrinted() throws IOException {
         Path file = write("secret.yaml", "admin-token: " + TOKEN + "\n");
-        BrokerSettings s = BrokerSettings.resolve(flags(Setting.CONFIG, file.toString(), Setting.REDIS_URI, "redis://app:hunter2@cache:6379"), Map.of());
+        BrokerSettings s = BrokerSettings.resolve(flags(Setting.CONFIG, file.toString(), Setting.REDIS_URI,
+                "redis://app:hunter2@cache-1:6379,rediss://hunter3@cache-2:6379"), Map.of());
         assertEquals(TOKEN, s.adminToken());
         assertFalse(s.toString().contains(TOKEN), s.toString());
-        assertFalse(s.toString().contains("hunter2"), s.toString());
-        assertTrue(s.toString().contains("redis://app:****@cache:6379"), s.toString());
+        assertFalse(s.toString().contains("hunter"), s.toString());
+        assertTrue(s.toString().contains("redisUri=redis://****@cache-1:6379,rediss://****@cache-2:6379"), s.toString());
+        assertEquals("redis://cache:6379", BrokerSettings.maskPassword("redis://cache:6379"), "nothing to mask");
     }
 
     @Test
