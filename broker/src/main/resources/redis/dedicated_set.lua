@@ -32,6 +32,7 @@ elseif licenses > 0 and licenses < current then
 end
 prune_offline(product)
 if licenses ~= current then
+  redis.call('SADD', key('prods'), product)
   if licenses > 0 then
     redis.call('HSET', key('pd:' .. product), id, str(licenses))
     redis.call('HINCRBY', key('pa:' .. product), parent, licenses - current)

@@ -15,4 +15,5 @@ if redis.call('HEXISTS', subkey, 'l') == 1 then
 end
 prune_offline(product)
 redis.call('HSET', subkey, 'l', ARGV[6], 'q', ARGV[7], 'x', ARGV[8])
+redis.call('SADD', key('prods'), product)
 return {'OK'}

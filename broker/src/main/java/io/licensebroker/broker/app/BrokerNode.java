@@ -4,9 +4,12 @@ import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.LicenseSigner;
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.grpc.BrokerServer;
+import io.licensebroker.broker.metrics.BrokerMetrics;
 import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
 import io.licensebroker.broker.store.redis.RedisStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
 import java.security.SecureRandom;
@@ -36,13 +39,15 @@ public final class BrokerNode implements AutoCloseable {
     private static final long COMPACT_AFTER_BYTES = 64L << 20;
     /** The name under which nodes on Redis share the offline signing key. */
     private static final String SIGNING_KEY = "offline-signing-key";
-    private static final System.Logger LOG = System.getLogger(BrokerNode.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(BrokerNode.class);
 
     private final BrokerSettings settings;
     private final LicenseStore store;
     private final LicenseService service;
     private final BrokerServer server;
     private final OpsHttpServer ops;
+    private final BrokerMetrics metrics;
+    private final RedisStore redis;
     private final ScheduledExecutorService maintenance;
     private volatile boolean serving = true;
     private volatile boolean storeAvailable = true;
@@ -53,12 +58,14 @@ public final class BrokerNode implements AutoCloseable {
     }
 
     private BrokerNode(BrokerSettings settings, LicenseStore store, LicenseService service, BrokerServer server,
-                       OpsHttpServer ops, ScheduledExecutorService maintenance) {
+                       OpsHttpServer ops, BrokerMetrics metrics, RedisStore redis, ScheduledExecutorService maintenance) {
         this.settings = settings;
         this.store = store;
         this.service = service;
         this.server = server;
         this.ops = ops;
+        this.metrics = metrics;
+        this.redis = redis;
         this.maintenance = maintenance;
     }
 
@@ -66,11 +73,19 @@ public final class BrokerNode implements AutoCloseable {
     public static BrokerNode start(BrokerSettings settings, boolean demo, Clock clock, PrintStream out) {
         // Tombstones tell late renewals why their session ended; keep them for several lease lengths.
         Duration tombstones = max(Duration.ofMinutes(10), settings.leaseTtl().multipliedBy(10));
-        Storage storage = settings.store() == BrokerSettings.StoreKind.REDIS
-                ? redis(settings, tombstones)
-                : memory(settings, clock, tombstones);
+        BrokerMetrics metrics = BrokerMetrics.create(settings.metricsMaxPools());
+        Storage storage;
+        try {
+            storage = settings.store() == BrokerSettings.StoreKind.REDIS
+                    ? redis(settings, tombstones, metrics)
+                    : memory(settings, clock, tombstones, metrics);
+        } catch (RuntimeException e) {
+            metrics.close();
+            throw e;
+        }
         LicenseStore store = storage.store();
         ScheduledExecutorService maintenance = null;
+        BrokerServer server = null;
         try {
             LicenseService service = new LicenseService(store, clock, settings.leaseTtl(), storage.signer(),
                     new SecureRandom(), settings.adminToken());
@@ -84,26 +99,33 @@ public final class BrokerNode implements AutoCloseable {
             if (demo) {
                 DemoData.load(service, out);
             }
+            metrics.watchPools(service);
             maintenance = Executors.newScheduledThreadPool(2, r -> {
                 Thread t = new Thread(r, "broker-maintenance");
                 t.setDaemon(true);
                 return t;
             });
-            BrokerServer server = BrokerServer.start(settings.port(), service);
+            server = BrokerServer.start(BrokerServer.Options.defaults(settings.port()), service, metrics.instrumentation());
             BrokerNode[] self = new BrokerNode[1];
             OpsHttpServer ops = OpsHttpServer.start(settings.metricsPort(),
-                    () -> self[0] != null && self[0].serving && self[0].storeAvailable);
-            self[0] = new BrokerNode(settings, store, service, server, ops, maintenance);
+                    () -> self[0] != null && self[0].serving && self[0].storeAvailable, metrics);
+            self[0] = new BrokerNode(settings, store, service, server, ops, metrics, storage.redis(), maintenance);
             maintenance.scheduleWithFixedDelay(self[0]::reap, REAP_EVERY.toMillis(), REAP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
             if (storage.redis() != null) {
                 self[0].watch(storage.redis());
             }
+            LOG.atInfo().setMessage("broker started").addKeyValue("port", server.port()).addKeyValue("metrics_port", ops.port())
+                    .addKeyValue("store", settings.store().name().toLowerCase()).log();
             return self[0];
         } catch (Exception e) {
+            if (server != null) {
+                server.shutdown(Duration.ZERO);
+            }
             if (maintenance != null) {
                 maintenance.shutdownNow();
             }
             store.close();
+            metrics.close();
             if (e instanceof RuntimeException re) {
                 throw re;
             }
@@ -111,28 +133,30 @@ public final class BrokerNode implements AutoCloseable {
         }
     }
 
-    private static Storage memory(BrokerSettings settings, Clock clock, Duration tombstones) {
+    private static Storage memory(BrokerSettings settings, Clock clock, Duration tombstones, BrokerMetrics metrics) {
         MemoryStore store = MemoryStore.open(settings.dataDir(), settings.fsync(), tombstones, COMPACT_AFTER_BYTES,
-                clock.instant().plus(settings.leaseTtl()));
+                clock.instant().plus(settings.leaseTtl()), metrics.storeObserver());
         try {
-            return new Storage(store, Ed25519Signer.loadOrCreate(settings.dataDir()), null);
+            return new Storage(metrics.timed(store, "memory"), Ed25519Signer.loadOrCreate(settings.dataDir()), null);
         } catch (RuntimeException e) {
             store.close();
             throw e;
         }
     }
 
-    private static Storage redis(BrokerSettings settings, Duration tombstones) {
+    private static Storage redis(BrokerSettings settings, Duration tombstones, BrokerMetrics metrics) {
         RedisStore store = RedisStore.connect(RedisStore.Options.defaults(settings.redisUri())
                 .withCommandTimeout(settings.redisTimeout())
                 .withTombstoneRetention(tombstones)
+                .withObserver(metrics.storeObserver())
+                .withErrorCounter(kind -> metrics.redisErrors(kind).increment())
                 // Re-indexing repairs what a node that died mid-acquire left unindexed: once per
                 // lease keeps "reclaimed within about one lease length" true even then.
                 .withReindexEvery(settings.leaseTtl()));
         try {
             String keyPair = store.sharedValue(SIGNING_KEY, () -> Ed25519Signer.generate().encodeKeyPair())
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);
-            return new Storage(store, Ed25519Signer.decodeKeyPair(keyPair), store);
+            return new Storage(metrics.timed(store, "redis"), Ed25519Signer.decodeKeyPair(keyPair), store);
         } catch (Exception e) {
             store.close();
             if (e instanceof RuntimeException re) {
@@ -151,8 +175,11 @@ public final class BrokerNode implements AutoCloseable {
             boolean available = failure == null && Boolean.TRUE.equals(ok);
             if (available != storeAvailable) {
                 storeAvailable = available;
-                LOG.log(available ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
-                        available ? "Redis answers again: serving" : "Redis is unreachable: not serving");
+                if (available) {
+                    LOG.info("Redis answers again: serving");
+                } else {
+                    LOG.warn("Redis is unreachable: not serving");
+                }
                 if (serving) {
                     server.setServing(available);
                 }
@@ -174,7 +201,11 @@ public final class BrokerNode implements AutoCloseable {
         } catch (Exception e) {
             // The next pass retries; expiry is idempotent. While the store is known to be down,
             // health already says so: no warning every pass.
-            LOG.log(storeAvailable ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, "lease reaping failed: " + e);
+            if (storeAvailable) {
+                LOG.warn("lease reaping failed: {}", e.toString());
+            } else {
+                LOG.debug("lease reaping failed: {}", e.toString());
+            }
         }
     }
 
@@ -194,6 +225,11 @@ public final class BrokerNode implements AutoCloseable {
         return settings;
     }
 
+    /** The Redis store when the node runs on Redis (the service's store is it, wrapped for metrics). */
+    public Optional<RedisStore> redisStore() {
+        return Optional.ofNullable(redis);
+    }
+
     /** Whether the store answers (always true for the embedded store); what health reports. */
     public boolean isStoreAvailable() {
         return storeAvailable;
@@ -209,14 +245,20 @@ public final class BrokerNode implements AutoCloseable {
             return;
         }
         closed = true;
+        // First, so that /healthz answers 503 for as long as the drain lasts.
         serving = false;
+        long started = System.nanoTime();
+        LOG.atInfo().setMessage("draining").addKeyValue("grace", settings.shutdownGrace()).log();
         try {
             server.shutdown(settings.shutdownGrace());
         } finally {
             maintenance.shutdownNow();
+            // Flushes the journal: every acknowledged change is on disk before the process exits.
             store.close();
             ops.close();
+            metrics.close();
         }
+        LOG.atInfo().setMessage("stopped").addKeyValue("drain_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).log();
     }
 
     private static Duration max(Duration a, Duration b) {

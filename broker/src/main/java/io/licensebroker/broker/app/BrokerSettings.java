@@ -1,21 +1,31 @@
 package io.licensebroker.broker.app;
 
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * A broker node's configuration, resolved once at start and immutable after. Bad values stop the
  * node with one message naming every offending setting.
  */
 public record BrokerSettings(int port, int metricsPort, String adminToken, StoreKind store, String redisUri,
-                             Duration redisTimeout, Path dataDir, Duration leaseTtl, boolean fsync, Duration shutdownGrace) {
+                             Duration redisTimeout, Path dataDir, Duration leaseTtl, boolean fsync, Duration shutdownGrace,
+                             int metricsMaxPools, LogFormat logFormat, String logLevel) {
 
     public enum StoreKind { MEMORY, REDIS }
+
+    public enum LogFormat { TEXT, JSON }
+
+    /** Bounds --metrics-max-pools: three series each, beyond this no Prometheus would want them. */
+    static final int MAX_METRICS_POOLS = 1_000_000;
+    private static final List<String> LOG_LEVELS = List.of("error", "warn", "info", "debug", "trace");
 
     /** Thrown for settings that cannot start a broker; the message names each bad setting. */
     public static final class InvalidSettingsException extends RuntimeException {
@@ -32,20 +42,36 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(leaseTtl, "leaseTtl");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        Objects.requireNonNull(logFormat, "logFormat");
+        Objects.requireNonNull(logLevel, "logLevel");
     }
 
     /**
-     * Resolves each setting from the flags given, else the environment, else its default.
+     * Resolves each setting from the flags given, else the environment, else the config file
+     * (named by {@code --config} or {@code BROKER_CONFIG}, when given), else its default.
      *
      * @param flags values given on the command line (absent settings are not in the map)
      * @param env   the process environment
      */
     public static BrokerSettings resolve(Map<Setting, String> flags, Map<String, String> env) {
+        List<String> problems = new ArrayList<>();
+        String config = flags.containsKey(Setting.CONFIG) ? flags.get(Setting.CONFIG) : env.get(Setting.CONFIG.env());
+        Map<Setting, String> file = Map.of();
+        if (config != null) {
+            try {
+                file = ConfigFile.read(Path.of(config), problems);
+            } catch (InvalidPathException e) {
+                problems.add(describe(Setting.CONFIG) + " is not a path: " + e.getMessage());
+            }
+        }
         Map<Setting, String> raw = new EnumMap<>(Setting.class);
         for (Setting s : Setting.values()) {
             String v = flags.get(s);
             if (v == null) {
                 v = env.get(s.env());
+            }
+            if (v == null) {
+                v = file.get(s);
             }
             if (v == null) {
                 v = s.defaultValue();
@@ -54,7 +80,6 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
                 raw.put(s, v);
             }
         }
-        List<String> problems = new ArrayList<>();
         int port = port(raw, Setting.PORT, problems);
         int metricsPort = port(raw, Setting.METRICS_PORT, problems);
         String adminToken = raw.get(Setting.ADMIN_TOKEN);
@@ -91,11 +116,44 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
         } catch (RuntimeException e) {
             problems.add(describe(Setting.DATA_DIR) + " is not a path: " + e.getMessage());
         }
+        int maxPools = count(raw, Setting.METRICS_MAX_POOLS, MAX_METRICS_POOLS, problems);
+        LogFormat logFormat = LogFormat.TEXT;
+        String formatText = raw.get(Setting.LOG_FORMAT);
+        switch (formatText) {
+            case "text" -> logFormat = LogFormat.TEXT;
+            case "json" -> logFormat = LogFormat.JSON;
+            default -> problems.add(describe(Setting.LOG_FORMAT) + " must be text or json, not '" + formatText + "'");
+        }
+        String logLevel = raw.get(Setting.LOG_LEVEL).trim().toLowerCase(Locale.ROOT);
+        if (!LOG_LEVELS.contains(logLevel)) {
+            problems.add(describe(Setting.LOG_LEVEL) + " must be one of " + String.join(", ", LOG_LEVELS)
+                    + ", not '" + raw.get(Setting.LOG_LEVEL) + "'");
+        }
         if (!problems.isEmpty()) {
-            throw new InvalidSettingsException("invalid settings:\n  " + String.join("\n  ", problems));
+            StringBuilder message = new StringBuilder("invalid settings:\n  ").append(String.join("\n  ", problems));
+            if (!file.isEmpty()) {
+                // Name where the values came from, so a bad value in the file is not hunted on the command line.
+                message.append("\n  (read from ").append(ConfigFile.describe(Path.of(config))).append(": ")
+                        .append(file.keySet().stream().map(Setting::key).collect(Collectors.joining(", "))).append(')');
+            }
+            throw new InvalidSettingsException(message.toString());
         }
         return new BrokerSettings(port, metricsPort, adminToken, store, redisUri, redisTimeout, dataDir, ttl,
-                Boolean.parseBoolean(fsyncText), grace);
+                Boolean.parseBoolean(fsyncText), grace, maxPools, logFormat, logLevel);
+    }
+
+    private static int count(Map<Setting, String> raw, Setting s, int max, List<String> problems) {
+        String v = raw.get(s);
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= 0 && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        problems.add(describe(s) + " must be a whole number 0.." + max + ", not '" + v + "'");
+        return -1;
     }
 
     private static int port(Map<Setting, String> raw, Setting s, List<String> problems) {
@@ -133,7 +191,17 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
     @Override
     public String toString() {
         return "port=" + port + " metricsPort=" + metricsPort + " adminToken=" + (adminToken == null ? "(generated)" : "****")
-                + " store=" + store.name().toLowerCase() + (redisUri == null ? "" : " redisUri=" + redisUri + " redisTimeout=" + redisTimeout)
-                + " dataDir=" + dataDir + " leaseTtl=" + leaseTtl + " fsync=" + fsync + " shutdownGrace=" + shutdownGrace;
+                + " store=" + store.name().toLowerCase()
+                + (redisUri == null ? "" : " redisUri=" + maskPassword(redisUri) + " redisTimeout=" + redisTimeout)
+                + " dataDir=" + dataDir + " leaseTtl=" + leaseTtl + " fsync=" + fsync + " shutdownGrace=" + shutdownGrace
+                + " metricsMaxPools=" + metricsMaxPools + " logFormat=" + logFormat.name().toLowerCase() + " logLevel=" + logLevel;
+    }
+
+    /**
+     * {@code redis://user:secret@host} (or {@code redis://secret@host}, a password alone) shows as
+     * {@code redis://****@host}: a Redis URI may carry a password. Every seed of a list is masked.
+     */
+    static String maskPassword(String uri) {
+        return uri.replaceAll("(://)[^@/,]*@", "$1****@");
     }
 }

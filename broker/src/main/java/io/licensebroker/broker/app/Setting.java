@@ -1,9 +1,10 @@
 package io.licensebroker.broker.app;
 
 /**
- * Every setting of a broker node: its flag, environment variable, default and meaning. This is the
- * one list; the command line, the environment and the README all follow it. A flag beats the
- * environment, which beats the default.
+ * Every setting of a broker node: its flag, environment variable, config file key, default and
+ * meaning. This is the one list; the command line, the environment, the config file and the
+ * README all follow it (a test holds the README's table to it). A flag beats the environment,
+ * which beats the config file ({@code --config}), which beats the default.
  */
 public enum Setting {
     PORT("--port", "BROKER_PORT", "7443", "gRPC port (0 picks a free one)"),
@@ -17,7 +18,13 @@ public enum Setting {
     DATA_DIR("--data-dir", "BROKER_DATA_DIR", "./data", "where the embedded store keeps its journal, snapshots and signing key"),
     LEASE_TTL("--lease-ttl", "BROKER_LEASE_TTL", "60s", "session lease length (ISO-8601 like PT1M, or 500ms, 30s, 2m, 1h)"),
     FSYNC("--fsync", "BROKER_FSYNC", "true", "fsync the journal before answering (false: survive a process crash, not a power loss)"),
-    SHUTDOWN_GRACE("--shutdown-grace", "BROKER_SHUTDOWN_GRACE", "20s", "how long SIGTERM waits for in-flight calls to finish");
+    SHUTDOWN_GRACE("--shutdown-grace", "BROKER_SHUTDOWN_GRACE", "20s", "how long SIGTERM waits for in-flight calls to finish"),
+    CONFIG("--config", "BROKER_CONFIG", null,
+            "optional YAML file of settings keyed by flag name without the dashes (lease-ttl: 30s); flags and environment variables win over it"),
+    METRICS_MAX_POOLS("--metrics-max-pools", "BROKER_METRICS_MAX_POOLS", "10000",
+            "most (account, pool, product) series per pool gauge on /metrics; the rest are counted in license_metrics_pools_dropped"),
+    LOG_FORMAT("--log-format", "BROKER_LOG_FORMAT", "text", "text (one key=value line per event) or json (one JSON object per line), on stderr"),
+    LOG_LEVEL("--log-level", "BROKER_LOG_LEVEL", "info", "error, warn, info, debug or trace");
 
     private final String flag;
     private final String env;
@@ -46,6 +53,21 @@ public enum Setting {
 
     public String description() {
         return description;
+    }
+
+    /** The setting's key in a config file: its flag without the leading dashes ({@code lease-ttl}). */
+    public String key() {
+        return flag.substring(2);
+    }
+
+    /** The setting a config file key names, or null. */
+    public static Setting byKey(String key) {
+        for (Setting s : values()) {
+            if (s.key().equals(key)) {
+                return s;
+            }
+        }
+        return null;
     }
 
     public static Setting byFlag(String flag) {

@@ -3,6 +3,9 @@ package io.licensebroker.broker.cli;
 import io.licensebroker.broker.app.BrokerNode;
 import io.licensebroker.broker.app.BrokerSettings;
 import io.licensebroker.broker.app.Setting;
+import io.licensebroker.broker.logging.Logging;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -22,6 +25,7 @@ import java.util.concurrent.CountDownLatch;
  */
 final class ServeCommand implements Callable<Integer> {
     private static final String DEMO = "--demo";
+    private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
     private final PrintStream out;
     private final Map<String, String> env;
@@ -68,9 +72,11 @@ final class ServeCommand implements Callable<Integer> {
             spec.commandLine().getErr().println(e.getMessage());
             return 2;
         }
+        Logging.configure(settings.logFormat(), settings.logLevel());
+        LOG.atInfo().setMessage("starting").addKeyValue("settings", settings).log();
         CountDownLatch stop = new CountDownLatch(1);
-        Signal.handle(new Signal("TERM"), sig -> stop.countDown());
-        Signal.handle(new Signal("INT"), sig -> stop.countDown());
+        stopOn("TERM", stop);
+        stopOn("INT", stop);
         BrokerNode node;
         try {
             node = BrokerNode.start(settings, parsed.hasMatchedOption(DEMO), Clock.systemUTC(), out);
@@ -89,5 +95,13 @@ final class ServeCommand implements Callable<Integer> {
         node.close();
         out.println("stopped");
         return 0;
+    }
+
+    /** Replaces the JVM's default handling (an abrupt exit through shutdown hooks) by a graceful stop. */
+    private static void stopOn(String signal, CountDownLatch stop) {
+        Signal.handle(new Signal(signal), sig -> {
+            LOG.atInfo().setMessage("signal received; shutting down").addKeyValue("signal", "SIG" + sig.getName()).log();
+            stop.countDown();
+        });
     }
 }

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -186,6 +187,15 @@ public final class LicenseService {
 
     public CompletionStage<Decision<LicenseUsage>> usage(String accountId, String product) {
         return store.usage(accountId, product, clock.instant());
+    }
+
+    /** The products of the account worth a license table, sorted: the default product, always, and any other the store holds. */
+    public CompletionStage<List<String>> products(String accountId) {
+        return store.products(accountId).thenApply(held -> {
+            TreeSet<String> all = new TreeSet<>(held);
+            all.add(DEFAULT_PRODUCT);
+            return List.copyOf(all);
+        });
     }
 
     // ---------------------------------------------------------------- sessions

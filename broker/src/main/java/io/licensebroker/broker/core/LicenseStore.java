@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -57,6 +59,16 @@ public interface LicenseStore extends AutoCloseable {
     CompletionStage<Decision<PolicySettings>> policy(String accountId);
 
     CompletionStage<Decision<LicenseUsage>> usage(String accountId, String product, Instant now);
+
+    /**
+     * The products the account holds any state for (a subscription, dedicated licenses, machines),
+     * so that monitoring can walk every license table without knowing the products in advance.
+     * Empty for an unknown account. The default knows none; {@link LicenseService#products} always
+     * adds the contract's default product, so a store that keeps only that one needs no override.
+     */
+    default CompletionStage<Set<String>> products(String accountId) {
+        return CompletableFuture.completedFuture(Set.of());
+    }
 
     CompletionStage<Decision<Session>> acquire(String accountId, AcquireRequest request);
 

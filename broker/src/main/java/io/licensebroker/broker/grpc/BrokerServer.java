@@ -1,6 +1,10 @@
 package io.licensebroker.broker.grpc;
 
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -11,6 +15,8 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -35,7 +41,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }</pre>
  */
 public final class BrokerServer {
-    private static final System.Logger LOG = System.getLogger(BrokerServer.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(BrokerServer.class);
 
     /** Both contract services, for {@link HealthStatusManager} and tests. */
     public static final List<String> SERVICE_NAMES = List.of(LicenseBrokerGrpc.SERVICE_NAME, LicenseAdminGrpc.SERVICE_NAME);
@@ -84,6 +90,28 @@ public final class BrokerServer {
         }
     }
 
+    /**
+     * What the server reports for monitoring, kept out of this package so that the gRPC edge does
+     * not depend on a metrics library.
+     *
+     * @param acquires hears every AcquireSession decision
+     * @param calls    wraps every call of every service (health and reflection included), outermost
+     */
+    public record Instrumentation(AcquireObserver acquires, ServerInterceptor calls) {
+        /** Reports nothing. */
+        public static final Instrumentation NONE = new Instrumentation(AcquireObserver.NONE, new ServerInterceptor() {
+            @Override
+            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+                return next.startCall(call, headers);
+            }
+        });
+
+        public Instrumentation {
+            Objects.requireNonNull(acquires, "acquires");
+            Objects.requireNonNull(calls, "calls");
+        }
+    }
+
     private BrokerServer(Server server, HealthStatusManager health, ExecutorService executor) {
         this.server = server;
         this.port = server.getPort();
@@ -97,8 +125,13 @@ public final class BrokerServer {
     }
 
     public static BrokerServer start(Options options, LicenseService service) throws IOException {
+        return start(options, service, Instrumentation.NONE);
+    }
+
+    public static BrokerServer start(Options options, LicenseService service, Instrumentation instrumentation) throws IOException {
         Objects.requireNonNull(service, "service");
-        return start(options, services(service));
+        Objects.requireNonNull(instrumentation, "instrumentation");
+        return serve(options, contractServices(service, instrumentation.acquires()), instrumentation.calls());
     }
 
     /**
@@ -106,6 +139,11 @@ public final class BrokerServer {
      * uses it, so that the floor measures exactly what the broker's transport costs.
      */
     public static BrokerServer start(Options options, List<ServerServiceDefinition> services) throws IOException {
+        return serve(options, services, Instrumentation.NONE.calls());
+    }
+
+    private static BrokerServer serve(Options options, List<ServerServiceDefinition> services, ServerInterceptor calls)
+            throws IOException {
         Objects.requireNonNull(options, "options");
         HealthStatusManager health = new HealthStatusManager();
         ExecutorService executor = newExecutor(options.threads());
@@ -118,6 +156,7 @@ public final class BrokerServer {
                 .keepAliveTimeout(options.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .permitKeepAliveTime(options.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
                 .permitKeepAliveWithoutCalls(true)
+                .intercept(calls)
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(legacyReflection());
@@ -139,10 +178,21 @@ public final class BrokerServer {
      * any server builder (tests use an in-process server; another transport may reuse them).
      */
     public static List<ServerServiceDefinition> services(LicenseService service) {
+        return services(service, Instrumentation.NONE);
+    }
+
+    /** {@link #services(LicenseService)}, each also behind {@code instrumentation}'s call interceptor. */
+    public static List<ServerServiceDefinition> services(LicenseService service, Instrumentation instrumentation) {
+        return contractServices(service, instrumentation.acquires()).stream()
+                .map(definition -> ServerInterceptors.intercept(definition, instrumentation.calls()))
+                .toList();
+    }
+
+    private static List<ServerServiceDefinition> contractServices(LicenseService service, AcquireObserver acquires) {
         Gate gate = new Gate(service);
         AuthInterceptor auth = new AuthInterceptor();
         return List.of(
-                ServerInterceptors.intercept(new LicenseBrokerService(gate), auth),
+                ServerInterceptors.intercept(new LicenseBrokerService(gate, acquires), auth),
                 ServerInterceptors.intercept(new LicenseAdminService(gate), auth));
     }
 
@@ -172,7 +222,7 @@ public final class BrokerServer {
         boolean interrupted = false;
         try {
             if (!server.awaitTermination(drain.toNanos(), TimeUnit.NANOSECONDS)) {
-                LOG.log(System.Logger.Level.WARNING, "calls still running after the {0} drain; cancelling them", drain);
+                LOG.warn("calls still running after the {} drain; cancelling them", drain);
                 server.shutdownNow();
                 server.awaitTermination();
             }

@@ -8,6 +8,8 @@ import io.grpc.protobuf.StatusProto;
 import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.StoreUnavailableException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -28,7 +30,7 @@ final class Errors {
     static final String STORE_UNAVAILABLE = "STORE_UNAVAILABLE";
     static final String INVALID_LICENSE_FILE = "INVALID_LICENSE_FILE";
 
-    private static final System.Logger LOG = System.getLogger(Errors.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(Errors.class);
     /** Bounds the cause-chain walk: a self-referencing chain must not spin forever. */
     private static final int MAX_CAUSE_DEPTH = 32;
 
@@ -102,11 +104,11 @@ final class Errors {
                 return refusal.status();
             }
             if (t instanceof StoreUnavailableException) {
-                LOG.log(System.Logger.Level.WARNING, "store unavailable: " + t.getMessage());
+                LOG.warn("store unavailable: {}", t.getMessage());
                 return status(Code.UNAVAILABLE, STORE_UNAVAILABLE, "the store is unavailable; retry later", null);
             }
         }
-        LOG.log(System.Logger.Level.ERROR, "unexpected failure while serving a call", failure);
+        LOG.error("unexpected failure while serving a call", failure);
         // No ErrorInfo: INTERNAL is not a refusal with a contract reason but a bug of ours.
         return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
                 .setCode(Code.INTERNAL.getNumber()).setMessage("internal error").build());
@@ -123,5 +125,22 @@ final class Errors {
                 .addDetails(Any.pack(info.build()))
                 .build();
         return StatusProto.toStatusRuntimeException(status);
+    }
+
+    /** The ErrorInfo reason of a status made here, or null when it carries none (INTERNAL, transport statuses). */
+    static String reason(StatusRuntimeException status) {
+        com.google.rpc.Status proto = StatusProto.fromThrowable(status);
+        if (proto != null) {
+            for (Any detail : proto.getDetailsList()) {
+                if (detail.is(ErrorInfo.class)) {
+                    try {
+                        return detail.unpack(ErrorInfo.class).getReason();
+                    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                        return null;
+                    }
+                }
+            }
+        }
+        return null;
     }
 }

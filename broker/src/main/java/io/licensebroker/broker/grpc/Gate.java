@@ -1,11 +1,14 @@
 package io.licensebroker.broker.grpc;
 
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.Principal;
 import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.Role;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Objects;
 import java.util.Optional;
@@ -27,7 +30,11 @@ import java.util.function.Supplier;
  * about another tenant's data beyond "not yours".
  */
 final class Gate {
-    private static final System.Logger LOG = System.getLogger(Gate.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(Gate.class);
+
+    private static final String AGENT_ONLY = "this RPC needs an agent API key, not an admin token";
+    private static final String ADMIN_ONLY = "this RPC needs an admin token, not an API key";
+    private static final String SUPER_ADMIN_ONLY = "this RPC needs a SUPER_ADMIN token";
 
     private final LicenseService service;
 
@@ -41,17 +48,27 @@ final class Gate {
 
     /** An agent RPC: API keys only. */
     <R> void agent(StreamObserver<R> out, Function<Principal, CompletionStage<Decision<R>>> body) {
-        run(out, p -> p.role() == Role.AGENT, "this RPC needs an agent API key, not an admin token", body);
+        run(out, p -> p.role() == Role.AGENT, AGENT_ONLY, null, body);
     }
 
-    /** An admin RPC: admin tokens of any role; the body checks the account. */
+    /** An admin RPC that reads: admin tokens of any role; the body checks the account. */
     <R> void admin(StreamObserver<R> out, Function<Principal, CompletionStage<Decision<R>>> body) {
-        run(out, Principal::isAdmin, "this RPC needs an admin token, not an API key", body);
+        run(out, Principal::isAdmin, ADMIN_ONLY, null, body);
+    }
+
+    /** An admin RPC that changes something: as {@link #admin}, and {@code audit} is written when it completes. */
+    <R> void adminChange(StreamObserver<R> out, Audit audit, Function<Principal, CompletionStage<Decision<R>>> body) {
+        run(out, Principal::isAdmin, ADMIN_ONLY, audit, body);
     }
 
     /** An RPC across accounts: SUPER_ADMIN only. */
     <R> void superAdmin(StreamObserver<R> out, Function<Principal, CompletionStage<Decision<R>>> body) {
-        run(out, p -> p.role() == Role.SUPER_ADMIN, "this RPC needs a SUPER_ADMIN token", body);
+        run(out, p -> p.role() == Role.SUPER_ADMIN, SUPER_ADMIN_ONLY, null, body);
+    }
+
+    /** An RPC across accounts that changes something: as {@link #superAdmin}, audited. */
+    <R> void superAdminChange(StreamObserver<R> out, Audit audit, Function<Principal, CompletionStage<Decision<R>>> body) {
+        run(out, p -> p.role() == Role.SUPER_ADMIN, SUPER_ADMIN_ONLY, audit, body);
     }
 
     /** Runs {@code then} when the caller may administer {@code accountId}; PERMISSION_DENIED otherwise. */
@@ -102,7 +119,8 @@ final class Gate {
 
     // ---------------------------------------------------------------- internals
 
-    private <R> void run(StreamObserver<R> out, Predicate<Principal> allowed, String notAllowed,
+    /** {@code audit} null: the call changes nothing and is not audited. */
+    private <R> void run(StreamObserver<R> out, Predicate<Principal> allowed, String notAllowed, Audit audit,
                          Function<Principal, CompletionStage<Decision<R>>> body) {
         CompletionStage<Decision<R>> result;
         try {
@@ -115,6 +133,9 @@ final class Gate {
                 if (principal.isEmpty()) {
                     throw Errors.unauthenticated("unknown token");
                 }
+                if (audit != null) {
+                    audit.caller(principal.get());
+                }
                 if (!allowed.test(principal.get())) {
                     return done(Errors.permissionDenied(notAllowed, null));
                 }
@@ -124,24 +145,36 @@ final class Gate {
             // A body or store that throws instead of failing its stage is answered the same way.
             result = CompletableFuture.failedFuture(e);
         }
-        result.whenComplete((decision, failure) -> complete(out, decision, failure));
+        result.whenComplete((decision, failure) -> complete(out, decision, failure, audit));
     }
 
-    private static <R> void complete(StreamObserver<R> out, Decision<R> decision, Throwable failure) {
+    private static <R> void complete(StreamObserver<R> out, Decision<R> decision, Throwable failure, Audit audit) {
+        StatusRuntimeException refusal = null;
+        if (failure != null) {
+            refusal = Errors.fromThrowable(failure);
+        } else if (decision instanceof Decision.Denied<R> denied) {
+            refusal = Errors.denied(denied);
+        } else if (!(decision instanceof Decision.Granted<R>)) {
+            refusal = Errors.fromThrowable(new IllegalStateException("a handler answered no decision"));
+        }
+        if (audit != null) {
+            // Before the answer: whoever saw the change succeed can find its audit line.
+            try {
+                audit.write(refusal);
+            } catch (RuntimeException e) {
+                LOG.error("could not write an audit line", e);
+            }
+        }
         try {
-            if (failure != null) {
-                out.onError(Errors.fromThrowable(failure));
-            } else if (decision instanceof Decision.Granted<R> granted) {
-                out.onNext(granted.value());
-                out.onCompleted();
-            } else if (decision instanceof Decision.Denied<R> denied) {
-                out.onError(Errors.denied(denied));
+            if (refusal != null) {
+                out.onError(refusal);
             } else {
-                out.onError(Errors.fromThrowable(new IllegalStateException("a handler answered no decision")));
+                out.onNext(decision.value());
+                out.onCompleted();
             }
         } catch (RuntimeException e) {
             // Typically the client cancelled or the server shut down meanwhile: nobody is listening.
-            LOG.log(System.Logger.Level.DEBUG, "could not complete a call", e);
+            LOG.debug("could not complete a call", e);
         }
     }
 }

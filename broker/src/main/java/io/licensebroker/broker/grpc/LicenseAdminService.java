@@ -5,6 +5,7 @@ import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.OfflineLicense;
 import io.licensebroker.broker.core.PolicySettings;
+import io.licensebroker.broker.core.PoolRow;
 import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.Role;
 import io.licensebroker.broker.core.SessionQuery;
@@ -72,10 +73,14 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
 
     @Override
     public void createAccount(CreateAccountRequest request, StreamObserver<Account> out) {
-        gate.superAdmin(out, caller -> {
+        Audit audit = Audit.of("CreateAccount");
+        gate.superAdminChange(out, audit, caller -> {
             String accountId = Validation.optionalAccountId(request.getAccountId());
             String name = Validation.name(request.getName());
-            return service.createAccount(accountId, name).thenApply(d -> d.map(Protos::account));
+            return service.createAccount(accountId, name).thenApply(d -> {
+                audit.target("account_id", d.isGranted() ? d.value().id() : accountId).target("name", name);
+                return d.map(Protos::account);
+            });
         });
     }
 
@@ -90,8 +95,11 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
 
     @Override
     public void createAdminToken(CreateAdminTokenRequest request, StreamObserver<CreateAdminTokenResponse> out) {
-        gate.admin(out, caller -> {
+        // The token itself is never audited: only that one of this role was made, for which account.
+        Audit audit = Audit.of("CreateAdminToken");
+        gate.adminChange(out, audit, caller -> {
             Role role = Validation.adminRole(request.getRoleValue());
+            audit.target("role", role.name());
             if (role == Role.SUPER_ADMIN) {
                 // account_id is ignored for SUPER_ADMIN tokens (they belong to no account).
                 if (caller.role() != Role.SUPER_ADMIN) {
@@ -100,6 +108,7 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
                 return service.createAdminToken(Role.SUPER_ADMIN, null).thenApply(d -> d.map(LicenseAdminService::token));
             }
             String accountId = Validation.accountId(request.getAccountId());
+            audit.target("account_id", accountId);
             return gate.inAccount(caller, accountId, "account_id",
                     () -> service.createAdminToken(Role.ACCOUNT_ADMIN, accountId).thenApply(d -> d.map(LicenseAdminService::token)));
         });
@@ -107,10 +116,14 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
 
     @Override
     public void createApiKey(CreateApiKeyRequest request, StreamObserver<CreateApiKeyResponse> out) {
-        gate.admin(out, caller -> {
+        // The key itself is never audited: only for whom one was made.
+        Audit audit = Audit.of("CreateApiKey");
+        gate.adminChange(out, audit, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
+            audit.target("account_id", accountId);
             return gate.inAccount(caller, accountId, "account_id", () -> {
                 String userId = Validation.userId(request.getUserId());
+                audit.target("user_id", userId);
                 return service.createApiKey(accountId, userId)
                         .thenApply(d -> d.map(key -> CreateApiKeyResponse.newBuilder().setApiKey(key).build()));
             });
@@ -121,9 +134,11 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
 
     @Override
     public void setSubscription(SetSubscriptionRequest request, StreamObserver<Subscription> out) {
-        gate.superAdmin(out, caller -> {
+        Audit audit = Audit.of("SetSubscription");
+        gate.superAdminChange(out, audit, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
             String product = Validation.product(request.getProduct());
+            audit.target("account_id", accountId).target("product", product);
             long licenses = Validation.count(request.getLicenses(), "licenses");
             long machineQuota = Validation.count(request.getMachineQuota(), "machine_quota");
             if (!request.hasExpiresAt()) {
@@ -131,8 +146,19 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
             }
             // A past instant is allowed on purpose: it models an expired subscription.
             Instant expiresAt = Validation.timestamp(request.getExpiresAt(), "expires_at");
-            return service.setSubscription(accountId, product, licenses, machineQuota, expiresAt)
-                    .thenApply(d -> d.map(Protos::subscription));
+            // "before" is read just before the change: admin changes are rare, and this read is cheap.
+            return service.subscription(accountId, product).thenCompose(before -> service
+                    .setSubscription(accountId, product, licenses, machineQuota, expiresAt).thenApply(d -> {
+                        io.licensebroker.broker.core.Subscription was = before.isGranted() ? before.value() : null;
+                        if (d.isGranted()) {
+                            audit.change("licenses", was == null ? null : was.licenses(), d.value().licenses())
+                                    .change("machine_quota", was == null ? null : was.machineQuota(), d.value().machineQuota())
+                                    .change("expires_at", was == null ? null : was.expiresAt(), d.value().expiresAt());
+                        } else {
+                            audit.target("requested_licenses", licenses);
+                        }
+                        return d.map(Protos::subscription);
+                    }));
         });
     }
 
@@ -156,13 +182,21 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
 
     @Override
     public void createOrganization(CreateOrganizationRequest request, StreamObserver<Organization> out) {
-        gate.admin(out, caller -> {
+        Audit audit = Audit.of("CreateOrganization");
+        gate.adminChange(out, audit, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
+            audit.target("account_id", accountId);
             return gate.inAccount(caller, accountId, "account_id", () -> {
                 // The core answers ORGANIZATION_NOT_FOUND for a parent of another account as well.
                 String parentId = Validation.optionalOrgId(request.getParentId(), "parent_id");
                 String name = Validation.name(request.getName());
-                return service.createOrganization(accountId, parentId, name).thenApply(d -> d.map(Protos::organization));
+                audit.target("parent_id", parentId).target("name", name);
+                return service.createOrganization(accountId, parentId, name).thenApply(d -> {
+                    if (d.isGranted()) {
+                        audit.target("org_id", d.value().id());
+                    }
+                    return d.map(Protos::organization);
+                });
             });
         });
     }
@@ -181,38 +215,65 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
 
     @Override
     public void setDedicatedLicenses(SetDedicatedLicensesRequest request, StreamObserver<LicenseUsage> out) {
-        gate.admin(out, caller -> {
+        Audit audit = Audit.of("SetDedicatedLicenses");
+        gate.adminChange(out, audit, caller -> {
             String orgId = Validation.orgId(request.getOrgId(), "org_id");
+            audit.target("org_id", orgId);
             return gate.inOrganization(caller, orgId, "org_id", account -> {
                 String product = Validation.product(request.getProduct());
                 long licenses = Validation.count(request.getLicenses(), "licenses");
-                return setDedicated(account, orgId, product, licenses);
+                return setDedicated(audit, account, orgId, product, licenses);
             });
         });
     }
 
     @Override
     public void revokeDedicatedLicenses(RevokeDedicatedLicensesRequest request, StreamObserver<LicenseUsage> out) {
-        gate.admin(out, caller -> {
+        Audit audit = Audit.of("RevokeDedicatedLicenses");
+        gate.adminChange(out, audit, caller -> {
             String orgId = Validation.orgId(request.getOrgId(), "org_id");
-            return gate.inOrganization(caller, orgId, "org_id", account -> setDedicated(account, orgId, Validation.product(request.getProduct()), 0));
+            audit.target("org_id", orgId);
+            return gate.inOrganization(caller, orgId, "org_id",
+                    account -> setDedicated(audit, account, orgId, Validation.product(request.getProduct()), 0));
         });
     }
 
-    private CompletionStage<Decision<LicenseUsage>> setDedicated(String account, String orgId, String product, long licenses) {
-        return service.setDedicated(account, orgId, product, licenses).thenApply(d -> d.map(Protos::usage));
+    /** Reads the organization's dedicated licenses just before the change, for the audit line's "before". */
+    private CompletionStage<Decision<LicenseUsage>> setDedicated(Audit audit, String account, String orgId, String product, long licenses) {
+        audit.target("account_id", account).target("product", product);
+        return service.usage(account, product).thenCompose(before -> service.setDedicated(account, orgId, product, licenses).thenApply(d -> {
+            if (d.isGranted()) {
+                audit.change("dedicated", dedicated(before, orgId), dedicated(d, orgId));
+            } else {
+                audit.target("requested_dedicated", licenses);
+            }
+            return d.map(Protos::usage);
+        }));
+    }
+
+    private static Long dedicated(Decision<io.licensebroker.broker.core.LicenseUsage> usage, String orgId) {
+        if (!usage.isGranted()) {
+            return null;
+        }
+        PoolRow row = usage.value().row(orgId);
+        return row == null ? null : row.dedicated();
     }
 
     // ---------------------------------------------------------------- users and policy
 
     @Override
     public void upsertUser(UpsertUserRequest request, StreamObserver<User> out) {
-        gate.admin(out, caller -> {
+        Audit audit = Audit.of("UpsertUser");
+        gate.adminChange(out, audit, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
+            audit.target("account_id", accountId);
             return gate.inAccount(caller, accountId, "account_id", () -> {
                 String userId = Validation.userId(request.getUserId());
                 String assignedOrgId = Validation.optionalOrgId(request.getAssignedOrgId(), "assigned_org_id");
                 List<String> projectOrgIds = Validation.projectOrgIds(request.getProjectOrgIdsList());
+                // The project list may hold a thousand ids: its size tells enough for an audit line.
+                audit.target("user_id", userId).target("assigned_org_id", assignedOrgId == null ? "none" : assignedOrgId)
+                        .target("project_orgs", projectOrgIds.size());
                 return service.upsertUser(accountId, userId, assignedOrgId, projectOrgIds).thenApply(d -> d.map(Protos::user));
             });
         });
@@ -232,27 +293,39 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
 
     @Override
     public void setUsagePolicy(SetUsagePolicyRequest request, StreamObserver<UsagePolicySettings> out) {
-        gate.admin(out, caller -> {
+        Audit audit = Audit.of("SetUsagePolicy");
+        gate.adminChange(out, audit, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
+            audit.target("account_id", accountId);
             return gate.inAccount(caller, accountId, "account_id", () -> {
                 io.licensebroker.broker.core.UsagePolicy policy = Validation.policy(request.getPolicyValue());
                 // proto3 "optional": absent means the default, fallback on.
                 boolean allowFallback = !request.hasAllowFallback() || request.getAllowFallback();
-                return setPolicy(accountId, new PolicySettings(policy, allowFallback));
+                return setPolicy(audit, accountId, new PolicySettings(policy, allowFallback));
             });
         });
     }
 
     @Override
     public void restoreDefaultUsagePolicy(RestoreDefaultUsagePolicyRequest request, StreamObserver<UsagePolicySettings> out) {
-        gate.admin(out, caller -> {
+        Audit audit = Audit.of("RestoreDefaultUsagePolicy");
+        gate.adminChange(out, audit, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
-            return gate.inAccount(caller, accountId, "account_id", () -> setPolicy(accountId, PolicySettings.DEFAULT));
+            audit.target("account_id", accountId);
+            return gate.inAccount(caller, accountId, "account_id", () -> setPolicy(audit, accountId, PolicySettings.DEFAULT));
         });
     }
 
-    private CompletionStage<Decision<UsagePolicySettings>> setPolicy(String accountId, PolicySettings settings) {
-        return service.setPolicy(accountId, settings).thenApply(d -> d.map(Protos::policySettings));
+    /** Reads the policy just before the change, for the audit line's "before". */
+    private CompletionStage<Decision<UsagePolicySettings>> setPolicy(Audit audit, String accountId, PolicySettings settings) {
+        return service.policy(accountId).thenCompose(before -> service.setPolicy(accountId, settings).thenApply(d -> {
+            if (d.isGranted()) {
+                PolicySettings was = before.isGranted() ? before.value() : null;
+                audit.change("policy", was == null ? null : was.policy(), d.value().policy())
+                        .change("allow_fallback", was == null ? null : was.allowFallback(), d.value().allowFallback());
+            }
+            return d.map(Protos::policySettings);
+        }));
     }
 
     @Override
@@ -303,8 +376,10 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
 
     @Override
     public void terminateSession(TerminateSessionRequest request, StreamObserver<TerminateSessionResponse> out) {
-        gate.admin(out, caller -> {
+        Audit audit = Audit.of("TerminateSession");
+        gate.adminChange(out, audit, caller -> {
             String sessionId = Validation.sessionId(request.getSessionId());
+            audit.target("session_id", sessionId);
             return gate.inSessionAccount(caller, sessionId, "session_id", account -> {
                 if (account.isEmpty()) {
                     // Not one of our session ids: no such live session, which is "already ended".
@@ -314,6 +389,9 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
                     // A session id naming an account that does not exist is just as much "no such session".
                     if (d instanceof Decision.Denied<Boolean> denied && denied.reason() == Reason.ACCOUNT_NOT_FOUND) {
                         return Decision.granted(terminated(false));
+                    }
+                    if (d.isGranted()) {
+                        audit.target("account_id", account.get()).target("terminated", d.value());
                     }
                     return d.map(LicenseAdminService::terminated);
                 });
@@ -338,13 +416,20 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
 
     @Override
     public void deactivateMachine(DeactivateMachineRequest request, StreamObserver<DeactivateMachineResponse> out) {
-        gate.admin(out, caller -> {
+        Audit audit = Audit.of("DeactivateMachine");
+        gate.adminChange(out, audit, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
+            audit.target("account_id", accountId);
             return gate.inAccount(caller, accountId, "account_id", () -> {
                 String machineId = Validation.machineId(request.getMachineId());
                 String product = Validation.product(request.getProduct());
-                return service.deactivateMachine(accountId, product, machineId)
-                        .thenApply(d -> d.map(done -> DeactivateMachineResponse.newBuilder().setDeactivated(done).build()));
+                audit.target("product", product).target("machine_id", machineId);
+                return service.deactivateMachine(accountId, product, machineId).thenApply(d -> {
+                    if (d.isGranted()) {
+                        audit.target("deactivated", d.value());
+                    }
+                    return d.map(done -> DeactivateMachineResponse.newBuilder().setDeactivated(done).build());
+                });
             });
         });
     }
@@ -353,14 +438,23 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
 
     @Override
     public void issueOfflineLicense(IssueOfflineLicenseRequest request, StreamObserver<IssueOfflineLicenseResponse> out) {
-        gate.admin(out, caller -> {
+        // The signed file is never audited: it is a bearer credential for the machine.
+        Audit audit = Audit.of("IssueOfflineLicense");
+        gate.adminChange(out, audit, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
+            audit.target("account_id", accountId);
             return gate.inAccount(caller, accountId, "account_id", () -> {
                 String product = Validation.product(request.getProduct());
                 String machineId = Validation.machineId(request.getMachineId());
+                audit.target("product", product).target("machine_id", machineId);
                 // Absent: the core picks the longest allowed (60 days, capped by the subscription).
                 Instant expiresAt = request.hasExpiresAt() ? Validation.timestamp(request.getExpiresAt(), "expires_at") : null;
-                return service.issueOfflineLicense(accountId, product, machineId, expiresAt).thenApply(d -> d.map(Protos::issued));
+                return service.issueOfflineLicense(accountId, product, machineId, expiresAt).thenApply(d -> {
+                    if (d.isGranted()) {
+                        audit.target("expires_at", d.value().license().expiresAt());
+                    }
+                    return d.map(Protos::issued);
+                });
             });
         });
     }

@@ -1,7 +1,9 @@
 package io.licensebroker.broker.grpc;
 
 import io.grpc.stub.StreamObserver;
+import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.LicenseService;
+import io.licensebroker.broker.core.Session;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.AcquireSessionResponse;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc;
@@ -9,6 +11,8 @@ import io.licensebroker.proto.v1.ReleaseSessionRequest;
 import io.licensebroker.proto.v1.ReleaseSessionResponse;
 import io.licensebroker.proto.v1.RenewSessionRequest;
 import io.licensebroker.proto.v1.RenewSessionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The agents' service. Each handler validates, then calls the core; the core itself refuses
@@ -16,12 +20,16 @@ import io.licensebroker.proto.v1.RenewSessionResponse;
  * holds a session.
  */
 final class LicenseBrokerService extends LicenseBrokerGrpc.LicenseBrokerImplBase {
+    private static final Logger LOG = LoggerFactory.getLogger(LicenseBrokerService.class);
+
     private final Gate gate;
     private final LicenseService service;
+    private final AcquireObserver acquires;
 
-    LicenseBrokerService(Gate gate) {
+    LicenseBrokerService(Gate gate, AcquireObserver acquires) {
         this.gate = gate;
         this.service = gate.service();
+        this.acquires = acquires;
     }
 
     @Override
@@ -30,7 +38,11 @@ final class LicenseBrokerService extends LicenseBrokerGrpc.LicenseBrokerImplBase
             String product = Validation.product(request.getProduct());
             String machineId = Validation.machineId(request.getMachineId());
             String requestId = Validation.requestId(request.getRequestId());
-            return service.acquire(agent, product, machineId, requestId).thenApply(d -> d.map(s -> AcquireSessionResponse.newBuilder()
+            long started = System.nanoTime();
+            return service.acquire(agent, product, machineId, requestId).thenApply(d -> {
+                report(d, System.nanoTime() - started);
+                return d;
+            }).thenApply(d -> d.map(s -> AcquireSessionResponse.newBuilder()
                     .setSessionId(s.id())
                     .setPoolId(s.poolId())
                     .setFallback(s.fallback())
@@ -38,6 +50,15 @@ final class LicenseBrokerService extends LicenseBrokerGrpc.LicenseBrokerImplBase
                     .setRenewInterval(Protos.duration(service.renewInterval()))
                     .build()));
         });
+    }
+
+    /** Monitoring must never fail a call that the broker decided. */
+    private void report(Decision<Session> decision, long nanos) {
+        try {
+            acquires.decided(decision, nanos);
+        } catch (RuntimeException e) {
+            LOG.warn("the acquire observer failed", e);
+        }
     }
 
     @Override

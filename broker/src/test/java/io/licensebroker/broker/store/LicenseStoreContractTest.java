@@ -318,6 +318,18 @@ public abstract class LicenseStoreContractTest {
         assertInvariants(a);
     }
 
+    /** Monitoring walks every license table through this list, so every product with state must be on it. */
+    @Test
+    void productsListsEveryProductTheAccountHoldsStateFor() {
+        String a = acct("a");
+        ok(store.createAccount(new Account(a, "A")));
+        assertEquals(Set.of(), join(store.products(a)));
+        ok(store.setSubscription(a, KRE, 10, 3, now().plus(Duration.ofDays(30)), now()));
+        ok(store.setSubscription(a, "KSE", 2, 3, now().plus(Duration.ofDays(30)), now()));
+        assertEquals(Set.of(KRE, "KSE"), join(store.products(a)));
+        assertEquals(Set.of(), join(store.products(acct("nope"))));
+    }
+
     @Test
     void acquireNeedsALiveSubscription() {
         String a = acct("a");

@@ -18,6 +18,7 @@ import io.licensebroker.broker.core.Role;
 import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.core.SessionPage;
 import io.licensebroker.broker.core.SessionQuery;
+import io.licensebroker.broker.core.StoreObserver;
 import io.licensebroker.broker.core.Subscription;
 import io.licensebroker.broker.core.User;
 
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -62,16 +64,38 @@ public final class MemoryStore implements LicenseStore {
         }
     }
 
-    private MemoryStore(DurableJournal journal, Duration tombstoneRetention, long compactAfterBytes) {
+    private MemoryStore(DurableJournal journal, Duration tombstoneRetention, long compactAfterBytes, StoreObserver observer) {
         this.journal = journal;
-        this.ledgerJournal = journal == null ? Journal.NONE : journal;
+        this.ledgerJournal = observing(journal == null ? Journal.NONE : journal, observer);
         this.tombstoneRetention = tombstoneRetention;
         this.compactAfterBytes = compactAfterBytes;
     }
 
+    /**
+     * Every ledger change passes through the journal, so this is the one place that sees each
+     * lease running out, whether the reaper, an acquire or a late renew noticed it. Replay at
+     * recovery applies events without emitting them, so recovered history is not counted again.
+     */
+    private static Journal observing(Journal journal, StoreObserver observer) {
+        if (observer == StoreObserver.NONE) {
+            return journal;
+        }
+        return (accountId, seq, event) -> {
+            journal.record(accountId, seq, event);
+            if (event instanceof LedgerEvent.SessionEnded ended && ended.cause() == Reason.SESSION_EXPIRED) {
+                observer.sessionsExpired(1);
+            }
+        };
+    }
+
     /** A store that keeps nothing on disk (tests, benchmarks of the pure in-memory path). */
     public static MemoryStore volatileStore(Duration tombstoneRetention) {
-        MemoryStore store = new MemoryStore(null, tombstoneRetention, Long.MAX_VALUE);
+        return volatileStore(tombstoneRetention, StoreObserver.NONE);
+    }
+
+    /** A store that keeps nothing on disk and reports to {@code observer}. */
+    public static MemoryStore volatileStore(Duration tombstoneRetention, StoreObserver observer) {
+        MemoryStore store = new MemoryStore(null, tombstoneRetention, Long.MAX_VALUE, observer);
         store.slots.put(GLOBAL, store.newSlot(GLOBAL));
         return store;
     }
@@ -82,8 +106,14 @@ public final class MemoryStore implements LicenseStore {
      */
     public static MemoryStore open(Path dataDir, boolean fsync, Duration tombstoneRetention, long compactAfterBytes,
                                    Instant recoveredLeaseUntil) {
+        return open(dataDir, fsync, tombstoneRetention, compactAfterBytes, recoveredLeaseUntil, StoreObserver.NONE);
+    }
+
+    /** {@link #open(Path, boolean, Duration, long, Instant)}, reporting to {@code observer}. */
+    public static MemoryStore open(Path dataDir, boolean fsync, Duration tombstoneRetention, long compactAfterBytes,
+                                   Instant recoveredLeaseUntil, StoreObserver observer) {
         FileJournal fileJournal = new FileJournal(dataDir, fsync ? FsyncPolicy.ALWAYS : FsyncPolicy.NEVER);
-        MemoryStore store = new MemoryStore(fileJournal, tombstoneRetention, compactAfterBytes);
+        MemoryStore store = new MemoryStore(fileJournal, tombstoneRetention, compactAfterBytes, observer);
         store.slots.put(GLOBAL, store.newSlot(GLOBAL));
         fileJournal.recover(new DurableJournal.RecoveryVisitor() {
             @Override
@@ -253,6 +283,17 @@ public final class MemoryStore implements LicenseStore {
     @Override
     public CompletionStage<Decision<LicenseUsage>> usage(String accountId, String product, Instant now) {
         return inAccount(accountId, ledger -> Decision.granted(ledger.usage(product, now)));
+    }
+
+    @Override
+    public CompletionStage<Set<String>> products(String accountId) {
+        Slot slot = slots.get(accountId);
+        if (slot == null || accountId.equals(GLOBAL)) {
+            return done(Set.of());
+        }
+        synchronized (slot) {
+            return done(slot.ledger.products());
+        }
     }
 
     // ---------------------------------------------------------------- sessions

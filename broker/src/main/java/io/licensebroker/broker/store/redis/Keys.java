@@ -13,7 +13,7 @@ package io.licensebroker.broker.store.redis;
  * {@code pa:<product>} allocated licenses; {@code room:<product>} organizations with room;
  * {@code ps:<product>:<pool>} live sessions per pool; {@code mc:<product>} registered machines;
  * {@code mx:<product>:<machine>} live sessions per machine; {@code off:<product>} and
- * {@code offx:<product>} offline licenses; {@code s:<session>} one session; {@code lz} sessions by
+ * {@code offx:<product>} offline licenses; {@code prods} the products with a subscription or dedicated licenses; {@code s:<session>} one session; {@code lz} sessions by
  * lease end; {@code sl} sessions by id; {@code rq} idempotency keys; {@code t:<session>} tombstones.
  */
 final class Keys {
@@ -38,6 +38,11 @@ final class Keys {
     /** The account's main hash; the scripts derive every other key of the account from it. */
     static String account(String accountId) {
         return "lb:{" + accountId + "}:a";
+    }
+
+    /** The products the account holds a subscription or dedicated licenses for. */
+    static String products(String accountId) {
+        return "lb:{" + accountId + "}:prods";
     }
 
     /** A value every node shares, set once (e.g. the offline signing key). */

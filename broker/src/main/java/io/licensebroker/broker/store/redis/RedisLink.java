@@ -35,6 +35,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -60,24 +61,27 @@ final class RedisLink implements AutoCloseable {
     private final RedisClusterAsyncCommands<String, String> commands;
     private final StatefulRedisClusterConnection<String, String> clusterConnection;
     private final ThreadPoolExecutor executor;
+    private final Consumer<String> errors;
     private volatile boolean available = true;
 
     private RedisLink(AbstractRedisClient client, ClientResources resources, StatefulConnection<String, String> connection,
                       RedisClusterAsyncCommands<String, String> commands,
-                      StatefulRedisClusterConnection<String, String> clusterConnection, ThreadPoolExecutor executor) {
+                      StatefulRedisClusterConnection<String, String> clusterConnection, ThreadPoolExecutor executor,
+                      Consumer<String> errors) {
         this.client = client;
         this.resources = resources;
         this.connection = connection;
         this.commands = commands;
         this.clusterConnection = clusterConnection;
         this.executor = executor;
+        this.errors = errors;
     }
 
     /**
      * Connects to {@code uri}: one {@code redis://host:port} (a server that reports cluster mode is
      * used as a cluster seed), or a comma list of cluster seeds. Blocks the calling thread (start-up).
      */
-    static RedisLink connect(String uri, Duration timeout, int maxQueued, int threads) {
+    static RedisLink connect(String uri, Duration timeout, int maxQueued, int threads, Consumer<String> errors) {
         List<RedisURI> uris = parse(uri);
         ClientResources resources = DefaultClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
@@ -103,7 +107,7 @@ final class RedisLink implements AutoCloseable {
                         .build());
                 StatefulRedisConnection<String, String> c = standalone.connect(StringCodec.UTF8);
                 if (!c.sync().info("cluster").contains("cluster_enabled:1")) {
-                    return new RedisLink(standalone, resources, c, c.async(), null, executor);
+                    return new RedisLink(standalone, resources, c, c.async(), null, executor, errors);
                 }
                 c.close();
                 standalone.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -125,7 +129,7 @@ final class RedisLink implements AutoCloseable {
                             .build())
                     .build());
             StatefulRedisClusterConnection<String, String> c = cluster.connect(StringCodec.UTF8);
-            return new RedisLink(cluster, resources, c, c.async(), c, executor);
+            return new RedisLink(cluster, resources, c, c.async(), c, executor, errors);
         } catch (RuntimeException e) {
             if (opened != null) {
                 opened.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -254,6 +258,7 @@ final class RedisLink implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "Redis unavailable: {0}", e.toString());
             }
             available = false;
+            errors.accept(e.getClass().getSimpleName());
             return new StoreUnavailableException("Redis is unavailable", e);
         }
         if (e instanceof RuntimeException r) {

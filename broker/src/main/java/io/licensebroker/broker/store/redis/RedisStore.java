@@ -18,6 +18,7 @@ import io.licensebroker.broker.core.Role;
 import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.core.SessionPage;
 import io.licensebroker.broker.core.SessionQuery;
+import io.licensebroker.broker.core.StoreObserver;
 import io.licensebroker.broker.core.StoreUnavailableException;
 import io.licensebroker.broker.core.Subscription;
 import io.licensebroker.broker.core.User;
@@ -35,6 +36,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -108,11 +111,16 @@ public final class RedisStore implements LicenseStore {
      *                           index after a node died between a session's start and its index entry
      * @param maxQueuedCommands  commands waiting for a reply at most; more are refused at once
      * @param replyThreads       threads that handle replies (never Netty's)
+     * @param observer           hears of leases the reaper ended
+     * @param errors             hears the kind of every Redis failure (for an error counter)
      */
     public record Options(String uri, Duration commandTimeout, TimeSource timeSource, Duration tombstoneRetention,
-                          Duration reindexEvery, int maxQueuedCommands, int replyThreads) {
+                          Duration reindexEvery, int maxQueuedCommands, int replyThreads, StoreObserver observer,
+                          Consumer<String> errors) {
         public Options {
             Objects.requireNonNull(uri, "uri");
+            Objects.requireNonNull(observer, "observer");
+            Objects.requireNonNull(errors, "errors");
             Objects.requireNonNull(timeSource, "timeSource");
             positive(commandTimeout, "commandTimeout");
             positive(tombstoneRetention, "tombstoneRetention");
@@ -125,23 +133,33 @@ public final class RedisStore implements LicenseStore {
         /** Server time, 500 ms timeouts, 10 minutes of tombstones, a re-index every minute. */
         public static Options defaults(String uri) {
             return new Options(uri, Duration.ofMillis(500), TimeSource.SERVER, Duration.ofMinutes(10), Duration.ofMinutes(1),
-                    10_000, Math.max(2, Runtime.getRuntime().availableProcessors()));
+                    10_000, Math.max(2, Runtime.getRuntime().availableProcessors()), StoreObserver.NONE, kind -> { });
         }
 
         public Options withCommandTimeout(Duration timeout) {
-            return new Options(uri, timeout, timeSource, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads);
+            return new Options(uri, timeout, timeSource, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads, observer, errors);
         }
 
         public Options withTimeSource(TimeSource source) {
-            return new Options(uri, commandTimeout, source, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads);
+            return new Options(uri, commandTimeout, source, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads, observer, errors);
         }
 
         public Options withTombstoneRetention(Duration retention) {
-            return new Options(uri, commandTimeout, timeSource, retention, reindexEvery, maxQueuedCommands, replyThreads);
+            return new Options(uri, commandTimeout, timeSource, retention, reindexEvery, maxQueuedCommands, replyThreads, observer, errors);
         }
 
         public Options withReindexEvery(Duration every) {
-            return new Options(uri, commandTimeout, timeSource, tombstoneRetention, every, maxQueuedCommands, replyThreads);
+            return new Options(uri, commandTimeout, timeSource, tombstoneRetention, every, maxQueuedCommands, replyThreads, observer, errors);
+        }
+
+        public Options withObserver(StoreObserver storeObserver) {
+            return new Options(uri, commandTimeout, timeSource, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads,
+                    storeObserver, errors);
+        }
+
+        public Options withErrorCounter(Consumer<String> errorKinds) {
+            return new Options(uri, commandTimeout, timeSource, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads,
+                    observer, errorKinds);
         }
 
         private static void positive(Duration d, String name) {
@@ -168,8 +186,11 @@ public final class RedisStore implements LicenseStore {
     private final AtomicLong nextReindex = new AtomicLong(System.nanoTime());
     private final AtomicBoolean reindexing = new AtomicBoolean();
 
+    private final StoreObserver observer;
+
     private RedisStore(RedisLink link, Options options) {
         this.link = link;
+        this.observer = options.observer();
         this.timeSource = options.timeSource() == TimeSource.SERVER ? "S" : "C";
         this.retentionMs = Long.toString(options.tombstoneRetention().toMillis());
         this.reindexEvery = options.reindexEvery();
@@ -178,7 +199,7 @@ public final class RedisStore implements LicenseStore {
     /** Connects (blocking the caller, at start-up); fails with {@link StoreUnavailableException} when Redis cannot be reached. */
     public static RedisStore connect(Options options) {
         return new RedisStore(RedisLink.connect(options.uri(), options.commandTimeout(), options.maxQueuedCommands(),
-                options.replyThreads()), options);
+                options.replyThreads(), options.errors()), options);
     }
 
     /** Whether Redis answered the last probe and no call failed on it since (health: SERVING). */
@@ -580,7 +601,17 @@ public final class RedisStore implements LicenseStore {
      */
     @Override
     public CompletionStage<Integer> expireLeases(Instant now) {
-        return reindexIfDue().thenCompose(x -> reapRounds(now, 0, 0));
+        return reindexIfDue().thenCompose(x -> reapRounds(now, 0, 0)).thenApply(ended -> {
+            if (ended > 0) {
+                observer.sessionsExpired(ended);
+            }
+            return ended;
+        });
+    }
+
+    @Override
+    public CompletionStage<Set<String>> products(String accountId) {
+        return link.<Set<String>>call(c -> c.smembers(Keys.products(accountId))).thenApply(Set::copyOf);
     }
 
     private CompletableFuture<Integer> reapRounds(Instant now, int total, int round) {

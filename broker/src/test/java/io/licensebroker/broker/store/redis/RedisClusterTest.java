@@ -56,7 +56,7 @@ class RedisClusterTest {
         nodes = RedisNodes.start(cluster.seeds(), 1, Duration.ofSeconds(60));
         nodes.add(cluster.masters().get(2).uri());
         for (int i = 0; i < nodes.size(); i++) {
-            assertTrue(((RedisStore) nodes.node(i).service().store()).isCluster(), "node " + i + " runs in cluster mode");
+            assertTrue(nodes.node(i).redisStore().orElseThrow().isCluster(), "node " + i + " runs in cluster mode");
         }
         // Two accounts per master, found by where their hash tag lands.
         List<String> accounts = new ArrayList<>();

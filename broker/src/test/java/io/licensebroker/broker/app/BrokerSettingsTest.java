@@ -1,0 +1,165 @@
+package io.licensebroker.broker.app;
+
+import io.licensebroker.broker.cli.Main;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Settings from flags, environment, config file and defaults: precedence, and a clear refusal of anything wrong. */
+final class BrokerSettingsTest {
+    private static final String TOKEN = "s3cret-admin-token-from-the-file-0123456789";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void defaultsAreTheOneListsDefaults() {
+        BrokerSettings s = BrokerSettings.resolve(Map.of(), Map.of());
+        assertEquals(Integer.parseInt(Setting.PORT.defaultValue()), s.port());
+        assertEquals(Duration.ofSeconds(60), s.leaseTtl());
+        assertEquals(10_000, s.metricsMaxPools());
+        assertEquals(BrokerSettings.LogFormat.TEXT, s.logFormat());
+        assertEquals("info", s.logLevel());
+    }
+
+    @Test
+    void flagBeatsEnvironmentBeatsFileBeatsDefault() throws IOException {
+        Path file = write("broker.yaml", """
+                port: 7001
+                metrics-port: 9001
+                lease-ttl: 10s
+                log-format: json
+                fsync: no
+                """);
+        Map<Setting, String> flags = flags(Setting.CONFIG, file.toString(), Setting.PORT, "7003");
+        Map<String, String> env = Map.of("BROKER_PORT", "7002", "BROKER_METRICS_PORT", "9002");
+        BrokerSettings s = BrokerSettings.resolve(flags, env);
+        assertEquals(7003, s.port(), "flag over environment and file");
+        assertEquals(9002, s.metricsPort(), "environment over file");
+        assertEquals(Duration.ofSeconds(10), s.leaseTtl(), "file over default");
+        assertEquals(BrokerSettings.LogFormat.JSON, s.logFormat());
+        assertFalse(s.fsync(), "YAML's 'no' is false");
+        assertEquals(Duration.ofSeconds(20), s.shutdownGrace(), "default where nobody says otherwise");
+    }
+
+    @Test
+    void theConfigFileMayBeNamedByTheEnvironment() throws IOException {
+        Path file = write("env.yaml", "metrics-max-pools: 7\n");
+        assertEquals(7, BrokerSettings.resolve(Map.of(), Map.of("BROKER_CONFIG", file.toString())).metricsMaxPools());
+    }
+
+    @Test
+    void anEmptyFileSetsNothing() throws IOException {
+        Path file = write("empty.yaml", "# nothing here yet\n");
+        assertEquals(BrokerSettings.resolve(Map.of(), Map.of()), BrokerSettings.resolve(flags(Setting.CONFIG, file.toString()), Map.of()));
+    }
+
+    @Test
+    void unknownKeysAreRefusedWithTheKnownOnesAndASuggestion() throws IOException {
+        Path file = write("typo.yaml", "lease_ttl: 30s\ncolour: blue\n");
+        String message = refusal(file);
+        assertTrue(message.contains("unknown setting 'lease_ttl' (did you mean 'lease-ttl'?)"), message);
+        assertTrue(message.contains("unknown setting 'colour'"), message);
+        assertTrue(message.contains("known settings: port, metrics-port, admin-token"), message);
+        assertTrue(message.contains(file.toString()), message);
+    }
+
+    @Test
+    void badValuesNameTheSettingAndTheFile() throws IOException {
+        Path file = write("bad.yaml", "lease-ttl: 60\nport: 70000\nlog-format: xml\nmetrics-max-pools: -1\nlog-level: loud\n");
+        String message = refusal(file);
+        assertTrue(message.contains("--lease-ttl [BROKER_LEASE_TTL]: not a duration: '60'"), message);
+        assertTrue(message.contains("--port [BROKER_PORT] must be a port number 0..65535, not '70000'"), message);
+        assertTrue(message.contains("--log-format [BROKER_LOG_FORMAT] must be text or json, not 'xml'"), message);
+        assertTrue(message.contains("--metrics-max-pools [BROKER_METRICS_MAX_POOLS] must be a whole number 0..1000000, not '-1'"), message);
+        assertTrue(message.contains("--log-level [BROKER_LOG_LEVEL] must be one of error, warn, info, debug, trace, not 'loud'"), message);
+        assertTrue(message.contains("(read from config file " + file + ": port, lease-ttl, metrics-max-pools, log-format, log-level)"), message);
+    }
+
+    @Test
+    void structureMistakesAreRefused() throws IOException {
+        assertTrue(refusal(write("list.yaml", "- port\n- 7443\n")).contains("must be a mapping of setting names to values"));
+        assertTrue(refusal(write("nested.yaml", "port:\n  grpc: 7443\n")).contains("setting 'port' must be a single value, not a mapping"));
+        assertTrue(refusal(write("seq.yaml", "port: [1, 2]\n")).contains("setting 'port' must be a single value, not a list"));
+        assertTrue(refusal(write("novalue.yaml", "port:\n")).contains("setting 'port' has no value"));
+        assertTrue(refusal(write("dup.yaml", "port: 1\nport: 2\n")).contains("duplicate key port"));
+        assertTrue(refusal(write("self.yaml", "config: other.yaml\n")).contains("'config' cannot be set inside the config file"));
+        assertTrue(refusal(dir.resolve("missing.yaml")).contains("cannot read it (NoSuchFileException"));
+    }
+
+    @Test
+    void brokenYamlIsReportedByLineWithoutQuotingTheFile() throws IOException {
+        Path file = write("broken.yaml", "port: 7443\nadmin-token: \"" + TOKEN + "\n  : :\n");
+        String message = refusal(file);
+        assertTrue(message.contains("not valid YAML"), message);
+        assertTrue(message.contains("(line "), message);
+        assertFalse(message.contains(TOKEN), "the file may hold the admin token: " + message);
+    }
+
+    @Test
+    void secretsAreMaskedWhenSettingsArePrinted() throws IOException {
+        Path file = write("secret.yaml", "admin-token: " + TOKEN + "\n");
+        BrokerSettings s = BrokerSettings.resolve(flags(Setting.CONFIG, file.toString(), Setting.REDIS_URI,
+                "redis://app:hunter2@cache-1:6379,rediss://hunter3@cache-2:6379"), Map.of());
+        assertEquals(TOKEN, s.adminToken());
+        assertFalse(s.toString().contains(TOKEN), s.toString());
+        assertFalse(s.toString().contains("hunter"), s.toString());
+        assertTrue(s.toString().contains("redisUri=redis://****@cache-1:6379,rediss://****@cache-2:6379"), s.toString());
+        assertEquals("redis://cache:6379", BrokerSettings.maskPassword("redis://cache:6379"), "nothing to mask");
+    }
+
+    @Test
+    void serveStopsWithExitCodeTwoAndTheMessage() throws IOException {
+        Path file = write("serve.yaml", "lease-ttl: forever\n");
+        Outcome outcome = serve("serve", "--config", file.toString());
+        assertEquals(2, outcome.exitCode());
+        assertTrue(outcome.err().contains("invalid settings:"), outcome.err());
+        assertTrue(outcome.err().contains("--lease-ttl [BROKER_LEASE_TTL]: not a duration: 'forever'"), outcome.err());
+        assertEquals("", outcome.out(), "nothing was started");
+        Outcome unknown = serve("serve", "--config", write("unknown.yaml", "prot: 1\n").toString());
+        assertEquals(2, unknown.exitCode());
+        assertTrue(unknown.err().contains("unknown setting 'prot'"), unknown.err());
+    }
+
+    private record Outcome(int exitCode, String out, String err) {
+    }
+
+    /** The command line in-process; only for refusals, which return before anything starts. */
+    private static Outcome serve(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), Map.of());
+        return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private String refusal(Path file) {
+        return assertThrows(BrokerSettings.InvalidSettingsException.class,
+                () -> BrokerSettings.resolve(flags(Setting.CONFIG, file.toString()), Map.of())).getMessage();
+    }
+
+    private Path write(String name, String content) throws IOException {
+        return Files.writeString(dir.resolve(name), content);
+    }
+
+    private static Map<Setting, String> flags(Object... pairs) {
+        Map<Setting, String> out = new EnumMap<>(Setting.class);
+        for (int i = 0; i < pairs.length; i += 2) {
+            out.put((Setting) pairs[i], (String) pairs[i + 1]);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,83 @@
+package io.licensebroker.broker.testing;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.AbstractStub;
+import io.grpc.stub.MetadataUtils;
+import io.licensebroker.broker.core.LicenseService;
+import io.licensebroker.broker.core.LicenseStore;
+import io.licensebroker.broker.grpc.BrokerServer;
+import io.licensebroker.broker.metrics.BrokerMetrics;
+import io.licensebroker.broker.offline.Ed25519Signer;
+import io.licensebroker.broker.store.memory.MemoryStore;
+import io.licensebroker.proto.v1.LicenseAdminGrpc;
+import io.licensebroker.proto.v1.LicenseBrokerGrpc;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A metered broker as the node wires it (timed volatile store reporting expiries, service, both
+ * services with the metrics' instrumentation) behind an in-process gRPC server, with a clock the
+ * test moves.
+ */
+public final class InProcessBroker implements AutoCloseable {
+    public static final String ROOT = "root-bootstrap-token-for-ops-tests";
+    public static final Duration LEASE = Duration.ofSeconds(60);
+
+    public final MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
+    public final BrokerMetrics metrics;
+    public final LicenseService service;
+    private final LicenseStore store;
+    private final Server server;
+    private final ManagedChannel channel;
+
+    public InProcessBroker(int maxPools) {
+        this.metrics = BrokerMetrics.create(maxPools);
+        this.store = metrics.timed(MemoryStore.volatileStore(Duration.ofMinutes(10), metrics.storeObserver()), "memory");
+        this.service = new LicenseService(store, clock, LEASE, Ed25519Signer.generate(), new SecureRandom(), ROOT);
+        metrics.watchPools(service);
+        String name = InProcessServerBuilder.generateName();
+        InProcessServerBuilder builder = InProcessServerBuilder.forName(name).directExecutor();
+        BrokerServer.services(service, metrics.instrumentation()).forEach(builder::addService);
+        try {
+            this.server = builder.build().start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        this.channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    }
+
+    public LicenseAdminGrpc.LicenseAdminBlockingStub admin(String token) {
+        return withToken(LicenseAdminGrpc.newBlockingStub(channel), token);
+    }
+
+    public LicenseAdminGrpc.LicenseAdminBlockingStub root() {
+        return admin(ROOT);
+    }
+
+    public LicenseBrokerGrpc.LicenseBrokerBlockingStub agent(String apiKey) {
+        return withToken(LicenseBrokerGrpc.newBlockingStub(channel), apiKey);
+    }
+
+    public static <S extends AbstractStub<S>> S withToken(S stub, String token) {
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        return stub.withDeadlineAfter(10, TimeUnit.SECONDS).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+
+    @Override
+    public void close() {
+        channel.shutdownNow();
+        server.shutdownNow();
+        store.close();
+        metrics.close();
+    }
+}
