@@ -1,5 +1,6 @@
 package io.licensebroker.loadtest;
 
+import io.licensebroker.broker.app.Setting;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -34,6 +35,10 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--only", split = ",", description = "run only these: floor, broker-memory, broker-redis, redisson")
     List<String> only;
 
+    @Option(names = "--fsync", defaultValue = "true", arity = "1",
+            description = "broker-memory fsyncs its journal before answering (default ${DEFAULT-VALUE}, as the broker's own default)")
+    boolean fsync;
+
     @Option(names = "--json", description = "write {\"runs\":[...]} to this file")
     Path json;
 
@@ -48,7 +53,7 @@ final class CompareCommand implements Callable<Integer> {
             }
         }
         if (wanted("broker-memory")) {
-            try (InProcessBroker broker = InProcessBroker.start(Map.of());
+            try (InProcessBroker broker = InProcessBroker.start(Map.of(Setting.FSYNC, Boolean.toString(fsync)));
                  BrokerTarget target = BrokerTarget.provision(broker.target(), broker.adminToken(), agents, agents, channels)) {
                 runs.add(LoadDriver.run("broker-memory", target, options, System.err));
             }

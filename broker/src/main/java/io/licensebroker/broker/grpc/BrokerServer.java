@@ -4,6 +4,7 @@ import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
@@ -22,6 +23,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
@@ -41,6 +43,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }</pre>
  */
 public final class BrokerServer {
+    private static final Executor DIRECT = Runnable::run;
     private static final Logger LOG = LoggerFactory.getLogger(BrokerServer.class);
 
     /** Both contract services, for {@link HealthStatusManager} and tests. */
@@ -149,6 +152,16 @@ public final class BrokerServer {
         ExecutorService executor = newExecutor(options.threads());
         NettyServerBuilder builder = NettyServerBuilder.forPort(options.port())
                 .executor(executor)
+                // The agent RPCs never block (their handlers only chain stages): run them on the
+                // transport thread and save a thread hop per call. Admin RPCs, which may walk a whole
+                // tree, keep the pool.
+                .callExecutor(new ServerCallExecutorSupplier() {
+                    @Override
+                    public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata metadata) {
+                        return LicenseBrokerGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName())
+                                ? DIRECT : null;
+                    }
+                })
                 .maxInboundMessageSize(options.maxInboundMessageBytes())
                 .maxInboundMetadataSize(options.maxInboundMetadataBytes())
                 .handshakeTimeout(options.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS)

@@ -30,6 +30,10 @@ import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Matcher;
@@ -98,6 +102,16 @@ final class FileJournal implements DurableJournal {
 
     /** Set once recovery starts it; guarded by queueLock. */
     private Thread writer;
+    /**
+     * Completes durability futures, i.e. runs the callers' continuations (which send the answers),
+     * so that the writer goes on to the next write and fsync meanwhile: group commits pipeline.
+     * One thread keeps completions in durability order.
+     */
+    private final ExecutorService acks = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "journal-acks");
+        t.setDaemon(true);
+        return t;
+    });
 
     // Owned by the writer thread once recovery has started it.
     private FileChannel segment;
@@ -287,10 +301,13 @@ final class FileJournal implements DurableJournal {
                 ready.add(waiters.poll());
             }
         }
-        // Outside the lock: completion runs the callers' continuations on this thread.
+        // Outside the lock, and off the writer: completion runs the callers' continuations.
         if (ready != null) {
-            for (Waiter w : ready) {
-                w.future().complete(null);
+            List<Waiter> due = ready;
+            try {
+                acks.execute(() -> due.forEach(w -> w.future().complete(null)));
+            } catch (RejectedExecutionException closed) {
+                due.forEach(w -> w.future().complete(null));
             }
         }
     }
@@ -381,6 +398,15 @@ final class FileJournal implements DurableJournal {
         while (w.isAlive()) {
             try {
                 w.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        // Every acknowledgement is delivered before close returns (unless close runs inside one).
+        acks.shutdown();
+        if (!Thread.currentThread().getName().equals("journal-acks")) {
+            try {
+                acks.awaitTermination(30, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 interrupted = true;
             }
