@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import io.licensebroker.proto.v1.Account;
 import io.licensebroker.proto.v1.AdminRole;
@@ -49,7 +48,6 @@ import io.licensebroker.proto.v1.User;
 import io.licensebroker.proto.v1.VerifyOfflineLicenseRequest;
 import io.licensebroker.proto.v1.VerifyOfflineLicenseResponse;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -279,63 +277,20 @@ public final class LicenseAdminClient implements AutoCloseable {
     }
 
     /** Builds a {@link LicenseAdminClient}; {@link #target} and {@link #token} are required. */
-    public static final class Builder {
-        private final ConnectionSpec spec = new ConnectionSpec();
+    public static final class Builder extends ClientBuilder<Builder> {
         private String token;
 
         private Builder() {
         }
 
-        /** A broker node {@code host:port}, several separated by commas, or a gRPC target such as {@code dns:///name:7443}. */
-        public Builder target(String target) {
-            spec.addTarget(target);
-            return this;
-        }
-
-        public Builder targets(Collection<String> targets) {
-            targets.forEach(spec::addTarget);
+        @Override
+        Builder self() {
             return this;
         }
 
         /** The admin token; sent as {@code authorization: Bearer <token>}. */
         public Builder token(String token) {
             this.token = Objects.requireNonNull(token, "token");
-            return this;
-        }
-
-        /** TLS, trusting the JDK's root certificates. Without it the client speaks plaintext. */
-        public Builder useTransportSecurity() {
-            spec.useTransportSecurity();
-            return this;
-        }
-
-        /** TLS, trusting the certificates (PEM) in this file. */
-        public Builder trustCertificates(Path pemFile) {
-            spec.trustCertificates(pemFile);
-            return this;
-        }
-
-        /** The name to verify the broker's certificate against, when it differs from the target's host. */
-        public Builder authority(String authority) {
-            spec.authority(authority);
-            return this;
-        }
-
-        /** Deadline of each call (default 10 s). */
-        public Builder callTimeout(Duration timeout) {
-            spec.callTimeout(timeout);
-            return this;
-        }
-
-        /** gRPC's retry of repeatable calls on UNAVAILABLE: attempts (at most 5) and backoff. Defaults: 4, 100 ms, 5 s. */
-        public Builder retryPolicy(int maxAttempts, Duration initialBackoff, Duration maxBackoff) {
-            spec.retryPolicy(maxAttempts, initialBackoff, maxBackoff);
-            return this;
-        }
-
-        /** A channel builder to finish instead of building one from targets (in-process channels in tests). */
-        public Builder channelBuilder(ManagedChannelBuilder<?> builder) {
-            spec.channelBuilder(builder);
             return this;
         }
 

@@ -1,17 +1,14 @@
 package io.licensebroker.client;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.AcquireSessionResponse;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc;
 
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
@@ -235,8 +232,7 @@ public final class LicenseBrokerClient implements AutoCloseable {
     }
 
     /** Builds a {@link LicenseBrokerClient}; {@link #target} and {@link #apiKey} are required. */
-    public static final class Builder {
-        private final ConnectionSpec spec = new ConnectionSpec();
+    public static final class Builder extends ClientBuilder<Builder> {
         private String apiKey;
         private LeaseListener listener;
         private Clock clock = Clock.systemUTC();
@@ -245,67 +241,14 @@ public final class LicenseBrokerClient implements AutoCloseable {
         private Builder() {
         }
 
-        /**
-         * A broker node, {@code host:port} (port 7443 when omitted), or a gRPC target with a scheme
-         * such as {@code dns:///brokers.internal:7443} (every address of the name is a node). Call
-         * again, or separate with commas, to list several nodes for failover.
-         */
-        public Builder target(String target) {
-            spec.addTarget(target);
-            return this;
-        }
-
-        /** Several broker nodes at once; see {@link #target}. */
-        public Builder targets(Collection<String> targets) {
-            targets.forEach(spec::addTarget);
+        @Override
+        Builder self() {
             return this;
         }
 
         /** The user's API key; sent as {@code authorization: Bearer <key>}. */
         public Builder apiKey(String apiKey) {
             this.apiKey = Objects.requireNonNull(apiKey, "apiKey");
-            return this;
-        }
-
-        /** TLS, trusting the JDK's root certificates. Without it the client speaks plaintext. */
-        public Builder useTransportSecurity() {
-            spec.useTransportSecurity();
-            return this;
-        }
-
-        /** TLS, trusting the certificates (PEM) in this file instead of the JDK's roots. */
-        public Builder trustCertificates(Path pemFile) {
-            spec.trustCertificates(pemFile);
-            return this;
-        }
-
-        /** The name to verify the broker's certificate against (and send as :authority), when it differs from the target's host. */
-        public Builder authority(String authority) {
-            spec.authority(authority);
-            return this;
-        }
-
-        /** Deadline of each call to the broker (default 10 s). */
-        public Builder callTimeout(Duration timeout) {
-            spec.callTimeout(timeout);
-            return this;
-        }
-
-        /**
-         * Retries of transient failures (UNAVAILABLE, DEADLINE_EXCEEDED): at most
-         * {@code maxAttempts} attempts per acquire (gRPC's retry policy makes up to 5 on
-         * UNAVAILABLE within each), with jittered exponential backoff from
-         * {@code initialBackoff} to {@code maxBackoff}; the same backoff paces renewal retries and
-         * the polling of {@link AcquireOptions#waitUpTo()}. Defaults: 4, 100 ms, 5 s.
-         */
-        public Builder retryPolicy(int maxAttempts, Duration initialBackoff, Duration maxBackoff) {
-            spec.retryPolicy(maxAttempts, initialBackoff, maxBackoff);
-            return this;
-        }
-
-        /** gRPC load-balancing policy over the nodes: {@code round_robin} (default) or {@code pick_first}. */
-        public Builder loadBalancingPolicy(String policy) {
-            spec.loadBalancingPolicy(policy);
             return this;
         }
 
@@ -327,16 +270,6 @@ public final class LicenseBrokerClient implements AutoCloseable {
          */
         public Builder scheduler(ScheduledExecutorService scheduler) {
             this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
-            return this;
-        }
-
-        /**
-         * A channel builder the client finishes (retry policy, load balancing) instead of building
-         * one from targets: for transports the SDK does not set up itself, such as in-process
-         * channels in tests. Transport security is then the builder's business.
-         */
-        public Builder channelBuilder(ManagedChannelBuilder<?> builder) {
-            spec.channelBuilder(builder);
             return this;
         }
 
