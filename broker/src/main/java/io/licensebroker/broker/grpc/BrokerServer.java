@@ -254,7 +254,13 @@ public final class BrokerServer {
     }
 
     private static List<ServerServiceDefinition> contractServices(LicenseService service, AcquireObserver acquires) {
-        Gate gate = new Gate(service);
+        return contractServices(service, acquires, new AuthFailureLimiter());
+    }
+
+    /** One limiter for both services: a guesser gains nothing by switching service. */
+    static List<ServerServiceDefinition> contractServices(LicenseService service, AcquireObserver acquires,
+                                                          AuthFailureLimiter failures) {
+        Gate gate = new Gate(service, failures);
         AuthInterceptor auth = new AuthInterceptor();
         return List.of(
                 ServerInterceptors.intercept(new LicenseBrokerService(gate, acquires), auth),
