@@ -237,6 +237,22 @@ final class FuzzTest {
         };
     }
 
+    /** The tenant's value for a field of that name (tenant list order: account, org, users..., product, machine, request, session). */
+    private String saneString(String name) {
+        int n = tenant.size();
+        return switch (name) {
+            case "account_id" -> tenant.get(0);
+            case "org_id", "parent_id", "pool_id", "project_org_ids", "assigned_org_id" -> random.nextInt(4) == 0 ? "" : tenant.get(1);
+            case "user_id" -> tenant.get(2);
+            case "product" -> "KRE";
+            case "machine_id" -> tenant.get(n - 3);
+            case "request_id" -> tenant.get(n - 2) + random.nextInt(5);
+            case "session_id" -> tenant.get(n - 1);
+            case "page_token" -> "";
+            default -> pick(tenant);
+        };
+    }
+
     /** A token that may call {@code method} in tenant {@code t} (0 acme, 1 globex). */
     private String saneToken(MethodDescriptor<Message, Message> method, int t) {
         if (LicenseBrokerGrpc.SERVICE_NAME.equals(method.getServiceName())) {
@@ -275,7 +291,7 @@ final class FuzzTest {
     private Object value(Message.Builder parent, FieldDescriptor field, int depth) {
         if (sane) {
             return switch (field.getJavaType()) {
-                case STRING -> pick(tenant);
+                case STRING -> saneString(field.getName());
                 case INT -> pick(List.of(0, 1, 2, 5, 10, 100));
                 // Counts, and timestamps a few weeks after the test clock's 2030-01-01.
                 case LONG -> pick(List.of(0L, 1L, 5L, 10L, 100L, 1_895_000_000L, 1_897_000_000L));
