@@ -315,6 +315,15 @@ public final class LicenseAdminClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * TLS with this client certificate chain and PKCS#8 key (PEM), for brokers started with
+         * {@code --tls-client-ca}, which require one for every admin call.
+         */
+        public Builder clientCertificate(Path certificatePem, Path keyPem) {
+            spec.clientCertificate(certificatePem, keyPem);
+            return this;
+        }
+
         /** The name to verify the broker's certificate against, when it differs from the target's host. */
         public Builder authority(String authority) {
             spec.authority(authority);

@@ -7,7 +7,9 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.licensebroker.broker.cli.Main;
 import io.licensebroker.client.AcquireOptions;
+import io.licensebroker.client.LicenseAdminClient;
 import io.licensebroker.client.LicenseBrokerClient;
 import io.licensebroker.client.LicenseSession;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
@@ -19,13 +21,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static io.licensebroker.broker.grpc.Refusals.assertUnauthenticated;
@@ -101,6 +106,21 @@ final class TlsTest {
                 LicenseBrokerGrpc.newBlockingStub(tls(false, "ca")), "Bearer " + world.aliceKey);
         assertTrue(agent.acquireSession(AcquireSessionRequest.newBuilder().setMachineId("m-1").setRequestId("r-1").build())
                 .getSessionId().length() > 0);
+
+        // The admin SDK and the admin command line present the certificate.
+        try (LicenseAdminClient admin = LicenseAdminClient.builder().target("localhost:" + server.port()).token(World.ROOT)
+                .trustCertificates(dir.resolve("ca.pem")).clientCertificate(dir.resolve("client.pem"), dir.resolve("client.key"))
+                .build()) {
+            assertEquals(2, admin.listAccounts().getAccountsCount());
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit = Main.run(new String[] {"accounts", "list", "--target", "localhost:" + server.port(), "--token", World.ROOT,
+                        "--trust-cert", dir.resolve("ca.pem").toString(), "--client-cert", dir.resolve("client.pem").toString(),
+                        "--client-key", dir.resolve("client.key").toString()},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), Map.of());
+        assertEquals(0, exit, err.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("globex"), out.toString(StandardCharsets.UTF_8));
 
         // A certificate from another CA does not get through (the handshake or the call fails).
         StatusRuntimeException rogue = assertThrows(StatusRuntimeException.class,
