@@ -54,10 +54,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * of every role, random bytes, forged {@code lb_} tokens). Every call must end within its deadline
  * with a status a client can act on, never INTERNAL or UNKNOWN; every refusal carries an ErrorInfo
  * of domain licensebroker; and a refused call changes nothing (snapshots of both accounts compared
- * before and after). The seed is printed on failure; {@code -Dfuzz.seed=N} replays it.
+ * before and after). The seed is printed on failure; {@code -Dfuzz.seed=N} replays it and
+ * {@code -Dfuzz.calls=N} runs longer.
  */
 final class FuzzTest {
-    private static final int CALLS = 3000;
+    private static final int CALLS = Integer.getInteger("fuzz.calls", 3000);
     private static final long SEED = Long.getLong("fuzz.seed", 20261123L);
     private static final Set<Status.Code> ALLOWED = EnumSet.of(Status.Code.OK, Status.Code.INVALID_ARGUMENT,
             Status.Code.NOT_FOUND, Status.Code.ALREADY_EXISTS, Status.Code.FAILED_PRECONDITION,
