@@ -169,7 +169,8 @@ class LicenseSessionTest {
         LicenseBrokerClient client = broker.closeLater(broker.inProcessClient(key).leaseListener(everySession).build());
         LicenseSession session = client.acquire("m-1", AcquireOptions.builder().listener(thisSession).build());
         broker.await("three renewals", () -> session.renewCount() >= 3);
-        assertTrue(thisSession.renewals.get() >= 3, "the session's listener hears renewals");
+        // The count moves before the listeners run (renewals are rescheduled first), so wait for them too.
+        broker.await("the session's listener hears renewals", () -> thisSession.renewals.get() >= 3);
 
         assertTrue(broker.admin().terminateSession(session.sessionId()).getTerminated());
         broker.await("the loss is reported", () -> !thisSession.lost.isEmpty() && !everySession.lost.isEmpty());

@@ -49,6 +49,15 @@ public abstract sealed class ClientBuilder<B extends ClientBuilder<B>>
         return self();
     }
 
+    /**
+     * TLS with this client certificate chain and PKCS#8 key (PEM). Brokers started with
+     * {@code --tls-client-ca} require one for every admin call; agents authenticate with API keys.
+     */
+    public B clientCertificate(Path certificatePem, Path keyPem) {
+        spec.clientCertificate(certificatePem, keyPem);
+        return self();
+    }
+
     /** The name to verify the broker's certificate against (and send as :authority), when it differs from the target's host. */
     public B authority(String authority) {
         spec.authority(authority);

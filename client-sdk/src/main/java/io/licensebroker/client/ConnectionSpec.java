@@ -37,6 +37,8 @@ final class ConnectionSpec {
     private final List<String> targets = new ArrayList<>();
     private boolean tls;
     private Path trustCertificates;
+    private Path clientCertificate;
+    private Path clientKey;
     private String authority;
     private Duration callTimeout = DEFAULT_CALL_TIMEOUT;
     /** Null: round_robin on channels built from targets; a given channel builder keeps its own. */
@@ -65,6 +67,19 @@ final class ConnectionSpec {
         }
         tls = true;
         trustCertificates = pemFile;
+    }
+
+    void clientCertificate(Path certificatePem, Path keyPem) {
+        Objects.requireNonNull(certificatePem, "certificatePem");
+        Objects.requireNonNull(keyPem, "keyPem");
+        for (Path p : List.of(certificatePem, keyPem)) {
+            if (!Files.isReadable(p)) {
+                throw new IllegalArgumentException("cannot read the client certificate or key " + p);
+            }
+        }
+        tls = true;
+        clientCertificate = certificatePem;
+        clientKey = keyPem;
     }
 
     void authority(String authority) {
@@ -174,14 +189,25 @@ final class ConnectionSpec {
         if (!tls) {
             return InsecureChannelCredentials.create();
         }
-        if (trustCertificates == null) {
+        if (trustCertificates == null && clientCertificate == null) {
             return TlsChannelCredentials.create(); // the JDK's trusted roots
         }
-        try {
-            return TlsChannelCredentials.newBuilder().trustManager(trustCertificates.toFile()).build();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot load the trusted certificates " + trustCertificates, e);
+        TlsChannelCredentials.Builder credentials = TlsChannelCredentials.newBuilder();
+        if (trustCertificates != null) {
+            try {
+                credentials.trustManager(trustCertificates.toFile());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot load the trusted certificates " + trustCertificates, e);
+            }
         }
+        if (clientCertificate != null) {
+            try {
+                credentials.keyManager(clientCertificate.toFile(), clientKey.toFile());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot load the client certificate " + clientCertificate, e);
+            }
+        }
+        return credentials.build();
     }
 
     /** The service config map as gRPC parses it from JSON: numbers are doubles, durations strings. */

@@ -105,7 +105,11 @@ public final class BrokerNode implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-            server = BrokerServer.start(BrokerServer.Options.defaults(settings.port()), service, metrics.instrumentation());
+            BrokerServer.Options options = BrokerServer.Options.defaults(settings.port());
+            if (settings.tlsCert() != null) {
+                options = options.withTls(new BrokerServer.Tls(settings.tlsCert(), settings.tlsKey(), settings.tlsClientCa()));
+            }
+            server = BrokerServer.start(options, service, metrics.instrumentation());
             BrokerNode[] self = new BrokerNode[1];
             OpsHttpServer ops = OpsHttpServer.start(settings.metricsPort(),
                     () -> self[0] != null && self[0].serving && self[0].storeAvailable, metrics);

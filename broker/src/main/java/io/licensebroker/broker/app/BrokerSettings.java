@@ -1,5 +1,6 @@
 package io.licensebroker.broker.app;
 
+import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +18,8 @@ import java.util.stream.Collectors;
  */
 public record BrokerSettings(int port, int metricsPort, String adminToken, StoreKind store, String redisUri,
                              Duration redisTimeout, Path dataDir, Duration leaseTtl, boolean fsync, Duration shutdownGrace,
-                             int metricsMaxPools, LogFormat logFormat, String logLevel) {
+                             int metricsMaxPools, LogFormat logFormat, String logLevel, Path tlsCert, Path tlsKey,
+                             Path tlsClientCa) {
 
     public enum StoreKind { MEMORY, REDIS }
 
@@ -129,6 +131,16 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
             problems.add(describe(Setting.LOG_LEVEL) + " must be one of " + String.join(", ", LOG_LEVELS)
                     + ", not '" + raw.get(Setting.LOG_LEVEL) + "'");
         }
+        Path tlsCert = readableFile(raw, Setting.TLS_CERT, problems);
+        Path tlsKey = readableFile(raw, Setting.TLS_KEY, problems);
+        Path tlsClientCa = readableFile(raw, Setting.TLS_CLIENT_CA, problems);
+        if (raw.containsKey(Setting.TLS_CERT) != raw.containsKey(Setting.TLS_KEY)) {
+            problems.add(describe(Setting.TLS_CERT) + " and " + describe(Setting.TLS_KEY) + " go together: give both or neither");
+        }
+        if (raw.containsKey(Setting.TLS_CLIENT_CA) && !raw.containsKey(Setting.TLS_CERT)) {
+            problems.add(describe(Setting.TLS_CLIENT_CA) + " needs TLS: give " + describe(Setting.TLS_CERT) + " and "
+                    + describe(Setting.TLS_KEY) + " too");
+        }
         if (!problems.isEmpty()) {
             StringBuilder message = new StringBuilder("invalid settings:\n  ").append(String.join("\n  ", problems));
             if (!file.isEmpty()) {
@@ -139,7 +151,25 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
             throw new InvalidSettingsException(message.toString());
         }
         return new BrokerSettings(port, metricsPort, adminToken, store, redisUri, redisTimeout, dataDir, ttl,
-                Boolean.parseBoolean(fsyncText), grace, maxPools, logFormat, logLevel);
+                Boolean.parseBoolean(fsyncText), grace, maxPools, logFormat, logLevel, tlsCert, tlsKey, tlsClientCa);
+    }
+
+    /** The readable file a setting names, or null when the setting is absent or bad (then a problem is added). */
+    private static Path readableFile(Map<Setting, String> raw, Setting s, List<String> problems) {
+        String v = raw.get(s);
+        if (v == null) {
+            return null;
+        }
+        try {
+            Path p = Path.of(v);
+            if (Files.isRegularFile(p) && Files.isReadable(p)) {
+                return p;
+            }
+            problems.add(describe(s) + " is not a readable file: '" + v + "'");
+        } catch (InvalidPathException e) {
+            problems.add(describe(s) + " is not a path: " + e.getMessage());
+        }
+        return null;
     }
 
     private static int count(Map<Setting, String> raw, Setting s, int max, List<String> problems) {
@@ -194,7 +224,9 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
                 + " store=" + store.name().toLowerCase()
                 + (redisUri == null ? "" : " redisUri=" + maskPassword(redisUri) + " redisTimeout=" + redisTimeout)
                 + " dataDir=" + dataDir + " leaseTtl=" + leaseTtl + " fsync=" + fsync + " shutdownGrace=" + shutdownGrace
-                + " metricsMaxPools=" + metricsMaxPools + " logFormat=" + logFormat.name().toLowerCase() + " logLevel=" + logLevel;
+                + " metricsMaxPools=" + metricsMaxPools + " logFormat=" + logFormat.name().toLowerCase() + " logLevel=" + logLevel
+                + (tlsCert == null ? " tls=off" : " tlsCert=" + tlsCert + " tlsKey=" + tlsKey
+                        + (tlsClientCa == null ? "" : " tlsClientCa=" + tlsClientCa));
     }
 
     /**

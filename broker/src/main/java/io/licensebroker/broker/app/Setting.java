@@ -24,7 +24,11 @@ public enum Setting {
     METRICS_MAX_POOLS("--metrics-max-pools", "BROKER_METRICS_MAX_POOLS", "10000",
             "most (account, pool, product) series per pool gauge on /metrics; the rest are counted in license_metrics_pools_dropped"),
     LOG_FORMAT("--log-format", "BROKER_LOG_FORMAT", "text", "text (one key=value line per event) or json (one JSON object per line), on stderr"),
-    LOG_LEVEL("--log-level", "BROKER_LOG_LEVEL", "info", "error, warn, info, debug or trace");
+    LOG_LEVEL("--log-level", "BROKER_LOG_LEVEL", "info", "error, warn, info, debug or trace"),
+    TLS_CERT("--tls-cert", "BROKER_TLS_CERT", null, "PEM certificate chain: serve gRPC over TLS (with --tls-key; the metrics port stays plain HTTP)"),
+    TLS_KEY("--tls-key", "BROKER_TLS_KEY", null, "PEM PKCS#8 private key of --tls-cert"),
+    TLS_CLIENT_CA("--tls-client-ca", "BROKER_TLS_CLIENT_CA", null,
+            "PEM CA certificates: admin calls then require a client certificate it signed (agents keep using API keys)");
 
     private final String flag;
     private final String env;

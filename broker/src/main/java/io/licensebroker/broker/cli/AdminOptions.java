@@ -41,6 +41,13 @@ final class AdminOptions {
     @Option(names = "--trust-cert", paramLabel = "<pem>", description = "use TLS, trusting the certificates in this PEM file")
     Path trustCert;
 
+    @Option(names = "--client-cert", paramLabel = "<pem>",
+            description = "use TLS with this client certificate (for brokers started with --tls-client-ca); needs --client-key")
+    Path clientCert;
+
+    @Option(names = "--client-key", paramLabel = "<pem>", description = "the PKCS#8 private key of --client-cert")
+    Path clientKey;
+
     @Option(names = "--authority", paramLabel = "<name>", description = "the host name to verify the broker's TLS certificate against")
     String authority;
 
@@ -76,6 +83,12 @@ final class AdminOptions {
                 builder.trustCertificates(trustCert);
             } else if (tls) {
                 builder.useTransportSecurity();
+            }
+            if ((clientCert == null) != (clientKey == null)) {
+                throw new IllegalArgumentException("--client-cert and --client-key go together");
+            }
+            if (clientCert != null) {
+                builder.clientCertificate(clientCert, clientKey);
             }
             if (authority != null) {
                 builder.authority(authority);

@@ -78,15 +78,28 @@ public final class LicenseService {
         if (bootstrapTokenHash != null && MessageDigest.isEqual(bootstrapTokenHash, sha256(new byte[0], token))) {
             return CompletableFuture.completedFuture(Optional.of(new Principal(Role.SUPER_ADMIN, null, null)));
         }
-        if (!token.startsWith(TOKEN_PREFIX) || token.length() != TOKEN_PREFIX.length() + LOOKUP_CHARS + 1 + SECRET_CHARS
-                || token.charAt(TOKEN_PREFIX.length() + LOOKUP_CHARS) != '_') {
+        Optional<String> lookupId = lookupIdOf(token);
+        if (lookupId.isEmpty()) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
-        String lookup = token.substring(TOKEN_PREFIX.length(), TOKEN_PREFIX.length() + LOOKUP_CHARS);
+        String lookup = lookupId.get();
         String secret = token.substring(TOKEN_PREFIX.length() + LOOKUP_CHARS + 1);
         return store.credential(lookup).thenApply(found -> found
                 .filter(c -> MessageDigest.isEqual(c.secretHash(), sha256(c.salt(), secret)))
                 .map(c -> new Principal(c.role(), c.accountId(), c.userId())));
+    }
+
+    /**
+     * The public lookup id of a broker-made token or key ({@code lb_<lookup>_<secret>}), or empty
+     * for anything else (the bootstrap token, garbage). The lookup id is not secret: it only names
+     * which stored hash to compare with, so the edge may use it to count failures per credential.
+     */
+    public static Optional<String> lookupIdOf(String token) {
+        if (!token.startsWith(TOKEN_PREFIX) || token.length() != TOKEN_PREFIX.length() + LOOKUP_CHARS + 1 + SECRET_CHARS
+                || token.charAt(TOKEN_PREFIX.length() + LOOKUP_CHARS) != '_') {
+            return Optional.empty();
+        }
+        return Optional.of(token.substring(TOKEN_PREFIX.length(), TOKEN_PREFIX.length() + LOOKUP_CHARS));
     }
 
     /** A new admin token; shown once, stored as a salted hash. */

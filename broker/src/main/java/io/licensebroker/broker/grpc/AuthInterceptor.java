@@ -2,12 +2,15 @@ package io.licensebroker.broker.grpc;
 
 import io.grpc.Context;
 import io.grpc.Contexts;
+import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.StatusRuntimeException;
 
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.Iterator;
 
 /**
@@ -22,6 +25,8 @@ import java.util.Iterator;
 final class AuthInterceptor implements ServerInterceptor {
     /** The raw bearer token of the current call; never logged. */
     static final Context.Key<String> TOKEN = Context.key("licensebroker-bearer-token");
+    /** The caller's address without port (failed authentications of non-broker tokens are counted per address). */
+    static final Context.Key<String> PEER = Context.key("licensebroker-peer-address");
 
     static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     static final int MAX_TOKEN_LENGTH = 512;
@@ -38,7 +43,16 @@ final class AuthInterceptor implements ServerInterceptor {
             return new ServerCall.Listener<>() {
             };
         }
-        return Contexts.interceptCall(Context.current().withValue(TOKEN, token), call, headers, next);
+        return Contexts.interceptCall(Context.current().withValue(TOKEN, token).withValue(PEER, peer(call)), call, headers, next);
+    }
+
+    /** The remote host (no port: a guesser opening new connections must not get a fresh count each time). */
+    static String peer(ServerCall<?, ?> call) {
+        SocketAddress address = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        if (address instanceof InetSocketAddress inet) {
+            return inet.getAddress() != null ? inet.getAddress().getHostAddress() : inet.getHostString();
+        }
+        return String.valueOf(address);
     }
 
     /**

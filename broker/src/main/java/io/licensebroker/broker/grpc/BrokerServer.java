@@ -6,7 +6,9 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
+import io.grpc.TlsServerCredentials;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -20,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -69,10 +72,11 @@ public final class BrokerServer {
      * @param keepAliveTimeout     and closes it when the ping is not answered within this
      * @param permitKeepAliveTime  clients may ping at most this often (agents renew every ~20 s and may
      *                             keep their connection warm in between); more often is abuse
+     * @param tls                  TLS files, or null to serve plaintext
      */
     public record Options(int port, int threads, int maxInboundMessageBytes, int maxInboundMetadataBytes,
                           Duration handshakeTimeout, Duration keepAliveTime, Duration keepAliveTimeout,
-                          Duration permitKeepAliveTime) {
+                          Duration permitKeepAliveTime, Tls tls) {
         public Options {
             if (port < 0 || port > 65_535) {
                 throw new IllegalArgumentException("port must be 0..65535: " + port);
@@ -89,7 +93,42 @@ public final class BrokerServer {
         public static Options defaults(int port) {
             return new Options(port, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
                     1024 * 1024, 16 * 1024, Duration.ofSeconds(10), Duration.ofMinutes(2), Duration.ofSeconds(20),
-                    Duration.ofSeconds(10));
+                    Duration.ofSeconds(10), null);
+        }
+
+        /** These options served over TLS ({@code tls} null: plaintext). */
+        public Options withTls(Tls tls) {
+            return new Options(port, threads, maxInboundMessageBytes, maxInboundMetadataBytes, handshakeTimeout,
+                    keepAliveTime, keepAliveTimeout, permitKeepAliveTime, tls);
+        }
+    }
+
+    /**
+     * Server-side TLS, optionally with client certificates for admins.
+     *
+     * @param certChain PEM certificate chain of the server
+     * @param key       PEM PKCS#8 private key of the server
+     * @param clientCa  PEM certificates of the CA that signs admin client certificates, or null.
+     *                  When set, every {@code LicenseAdmin} call must come over a connection whose
+     *                  client presented a certificate that CA signed; agents still connect without
+     *                  one (they authenticate with API keys), which is why the handshake asks for a
+     *                  client certificate without requiring it and {@link ClientCertificateInterceptor}
+     *                  enforces it per call.
+     */
+    public record Tls(Path certChain, Path key, Path clientCa) {
+        public Tls {
+            Objects.requireNonNull(certChain, "certChain");
+            Objects.requireNonNull(key, "key");
+        }
+
+        ServerCredentials credentials() throws IOException {
+            TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder().keyManager(certChain.toFile(), key.toFile());
+            if (clientCa != null) {
+                // OPTIONAL: the handshake verifies a certificate against clientCa when one is sent,
+                // and lets agents without one through; admin calls are checked per call.
+                tls.trustManager(clientCa.toFile()).clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL);
+            }
+            return tls.build();
         }
     }
 
@@ -150,7 +189,15 @@ public final class BrokerServer {
         Objects.requireNonNull(options, "options");
         HealthStatusManager health = new HealthStatusManager();
         ExecutorService executor = newExecutor(options.threads());
-        NettyServerBuilder builder = NettyServerBuilder.forPort(options.port())
+        NettyServerBuilder builder;
+        try {
+            builder = options.tls() == null ? NettyServerBuilder.forPort(options.port())
+                    : NettyServerBuilder.forPort(options.port(), options.tls().credentials());
+        } catch (IOException | RuntimeException e) {
+            executor.shutdownNow();
+            throw e;
+        }
+        builder
                 .executor(executor)
                 // The agent RPCs never block (their handlers only chain stages): run them on the
                 // transport thread and save a thread hop per call. Admin RPCs, which may walk a whole
@@ -168,8 +215,13 @@ public final class BrokerServer {
                 .keepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
                 .keepAliveTimeout(options.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .permitKeepAliveTime(options.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
-                .permitKeepAliveWithoutCalls(true)
-                .intercept(calls)
+                .permitKeepAliveWithoutCalls(true);
+        if (options.tls() != null && options.tls().clientCa() != null) {
+            // Server interceptors run in reverse order of addition: added before the instrumentation
+            // one, this runs inside it, so refused admin calls are still counted.
+            builder.intercept(new ClientCertificateInterceptor());
+        }
+        builder.intercept(calls)
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(legacyReflection());
@@ -202,7 +254,13 @@ public final class BrokerServer {
     }
 
     private static List<ServerServiceDefinition> contractServices(LicenseService service, AcquireObserver acquires) {
-        Gate gate = new Gate(service);
+        return contractServices(service, acquires, new AuthFailureLimiter());
+    }
+
+    /** One limiter for both services: a guesser gains nothing by switching service. */
+    static List<ServerServiceDefinition> contractServices(LicenseService service, AcquireObserver acquires,
+                                                          AuthFailureLimiter failures) {
+        Gate gate = new Gate(service, failures);
         AuthInterceptor auth = new AuthInterceptor();
         return List.of(
                 ServerInterceptors.intercept(new LicenseBrokerService(gate, acquires), auth),

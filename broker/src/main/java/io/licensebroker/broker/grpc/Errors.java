@@ -29,6 +29,7 @@ final class Errors {
     static final String UNAUTHENTICATED = "UNAUTHENTICATED";
     static final String STORE_UNAVAILABLE = "STORE_UNAVAILABLE";
     static final String INVALID_LICENSE_FILE = "INVALID_LICENSE_FILE";
+    static final String TOO_MANY_FAILED_AUTHENTICATIONS = "TOO_MANY_FAILED_AUTHENTICATIONS";
 
     private static final Logger LOG = LoggerFactory.getLogger(Errors.class);
     /** Bounds the cause-chain walk: a self-referencing chain must not spin forever. */
@@ -85,6 +86,12 @@ final class Errors {
 
     static Refusal unauthenticated(String why) {
         return new Refusal(status(Code.UNAUTHENTICATED, UNAUTHENTICATED, why, null));
+    }
+
+    static Refusal tooManyFailedAuthentications() {
+        return new Refusal(status(Code.RESOURCE_EXHAUSTED, TOO_MANY_FAILED_AUTHENTICATIONS,
+                "too many failed authentications; retry after " + AuthFailureLimiter.WINDOW.toSeconds()
+                        + " s without failures", null));
     }
 
     static <T> Decision<T> permissionDenied(String why, String field) {

@@ -24,7 +24,8 @@ import java.util.function.Supplier;
  * (which validates, checks tenancy and calls the core, returning a stage), then complete the
  * observer from whichever thread completes that stage.
  *
- * <p>Order of refusals: UNAUTHENTICATED, then PERMISSION_DENIED for the wrong kind of
+ * <p>Order of refusals: RESOURCE_EXHAUSTED TOO_MANY_FAILED_AUTHENTICATIONS for a key that failed
+ * too often ({@link AuthFailureLimiter}), UNAUTHENTICATED, then PERMISSION_DENIED for the wrong kind of
  * credential, then whatever the body decides (validation of the field that names the account,
  * the tenancy check, then validation of the remaining fields), so that a caller learns nothing
  * about another tenant's data beyond "not yours".
@@ -37,9 +38,15 @@ final class Gate {
     private static final String SUPER_ADMIN_ONLY = "this RPC needs a SUPER_ADMIN token";
 
     private final LicenseService service;
+    private final AuthFailureLimiter failures;
 
     Gate(LicenseService service) {
+        this(service, new AuthFailureLimiter());
+    }
+
+    Gate(LicenseService service, AuthFailureLimiter failures) {
         this.service = Objects.requireNonNull(service, "service");
+        this.failures = Objects.requireNonNull(failures, "failures");
     }
 
     LicenseService service() {
@@ -129,8 +136,14 @@ final class Gate {
                 // Only when the services are mounted without the interceptor: fail closed.
                 throw Errors.unauthenticated("missing authorization header; expected \"Bearer <token>\"");
             }
+            String failureKey = AuthFailureLimiter.keyOf(token, AuthInterceptor.PEER.get());
+            if (failures.blocked(failureKey)) {
+                // Before the store is asked: a locked-out guesser costs nothing but this map lookup.
+                throw Errors.tooManyFailedAuthentications();
+            }
             result = service.authenticate(token).thenCompose(principal -> {
                 if (principal.isEmpty()) {
+                    failures.failed(failureKey);
                     throw Errors.unauthenticated("unknown token");
                 }
                 if (audit != null) {

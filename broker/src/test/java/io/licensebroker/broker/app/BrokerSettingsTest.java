@@ -16,6 +16,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -136,6 +137,27 @@ final class BrokerSettingsTest {
     }
 
     private record Outcome(int exitCode, String out, String err) {
+    }
+
+    @Test
+    void tlsCertificateAndKeyGoTogetherAndFilesMustBeReadable() throws IOException {
+        Path cert = write("cert.pem", "cert");
+        Path key = write("key.pem", "key");
+        String alone = assertThrows(BrokerSettings.InvalidSettingsException.class,
+                () -> BrokerSettings.resolve(flags(Setting.TLS_CERT, cert.toString()), Map.of())).getMessage();
+        assertTrue(alone.contains("--tls-cert [BROKER_TLS_CERT] and --tls-key [BROKER_TLS_KEY] go together"), alone);
+        String caOnly = assertThrows(BrokerSettings.InvalidSettingsException.class,
+                () -> BrokerSettings.resolve(flags(Setting.TLS_CLIENT_CA, cert.toString()), Map.of())).getMessage();
+        assertTrue(caOnly.contains("--tls-client-ca [BROKER_TLS_CLIENT_CA] needs TLS"), caOnly);
+        String missing = assertThrows(BrokerSettings.InvalidSettingsException.class, () -> BrokerSettings.resolve(
+                flags(Setting.TLS_CERT, cert.toString(), Setting.TLS_KEY, dir.resolve("nope.pem").toString()), Map.of())).getMessage();
+        assertTrue(missing.contains("--tls-key [BROKER_TLS_KEY] is not a readable file"), missing);
+
+        BrokerSettings s = BrokerSettings.resolve(flags(Setting.TLS_CERT, cert.toString()), Map.of("BROKER_TLS_KEY", key.toString()));
+        assertEquals(cert, s.tlsCert());
+        assertEquals(key, s.tlsKey());
+        assertNull(s.tlsClientCa());
+        assertNull(BrokerSettings.resolve(Map.of(), Map.of()).tlsCert());
     }
 
     /** The command line in-process; only for refusals, which return before anything starts. */

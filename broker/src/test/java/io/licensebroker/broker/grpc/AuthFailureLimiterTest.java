@@ -1,0 +1,127 @@
+package io.licensebroker.broker.grpc;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.licensebroker.broker.store.memory.MemoryStore;
+import io.licensebroker.proto.v1.LicenseAdminGrpc;
+import io.licensebroker.proto.v1.LicenseBrokerGrpc;
+import io.licensebroker.proto.v1.ListAccountsRequest;
+import io.licensebroker.proto.v1.RenewSessionRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static io.licensebroker.broker.grpc.Refusals.assertRefused;
+import static io.licensebroker.broker.grpc.Refusals.assertUnauthenticated;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * Failed authentications are counted per key (per address for non-broker tokens); past the limit
+ * the key is refused RESOURCE_EXHAUSTED TOO_MANY_FAILED_AUTHENTICATIONS without a store read until
+ * a quiet minute has passed. Time is a fake ticker: no sleeping.
+ */
+final class AuthFailureLimiterTest {
+    private static final int LIMIT = 20;
+
+    private final AtomicLong nanos = new AtomicLong(1);
+    private final Ticker ticker = nanos::get;
+    private final ControllableStore store = new ControllableStore(MemoryStore.volatileStore(Duration.ofMinutes(10)));
+    private final World world = World.over(store.store());
+    private final Server server;
+    private final ManagedChannel channel;
+
+    AuthFailureLimiterTest() throws Exception {
+        world.account("acme", 10, 10);
+        world.aliceKey = world.userKey("acme", "alice", null);
+        world.bobKey = world.userKey("acme", "bob", null);
+        String name = InProcessServerBuilder.generateName();
+        InProcessServerBuilder builder = InProcessServerBuilder.forName(name).directExecutor();
+        BrokerServer.contractServices(world.service, AcquireObserver.NONE, new AuthFailureLimiter(LIMIT, ticker))
+                .forEach(builder::addService);
+        server = builder.build().start();
+        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    }
+
+    @AfterEach
+    void stop() {
+        channel.shutdownNow();
+        server.shutdownNow();
+        world.close();
+    }
+
+    @Test
+    void aGuessedKeyIsLockedOutWithoutTouchingTheStoreUntilAQuietMinute() {
+        String wrongSecret = flipLast(world.aliceKey);
+        for (int i = 0; i < LIMIT; i++) {
+            assertUnauthenticated(() -> renew(wrongSecret));
+        }
+        // From now on the store must not be asked: if it were, the call would fail INTERNAL.
+        store.failWith(new IllegalStateException("the store was read for a locked-out key"));
+        assertRefused(Status.Code.RESOURCE_EXHAUSTED, "TOO_MANY_FAILED_AUTHENTICATIONS", () -> renew(wrongSecret));
+        // The lock is on the key, whoever holds the right secret: a guesser cannot keep trying.
+        assertRefused(Status.Code.RESOURCE_EXHAUSTED, "TOO_MANY_FAILED_AUTHENTICATIONS", () -> renew(world.aliceKey));
+        store.failWith(null);
+        // Other keys are not affected.
+        assertAuthenticated(() -> renew(world.bobKey));
+
+        nanos.addAndGet(AuthFailureLimiter.WINDOW.minusSeconds(1).toNanos());
+        assertRefused(Status.Code.RESOURCE_EXHAUSTED, "TOO_MANY_FAILED_AUTHENTICATIONS", () -> renew(world.aliceKey));
+        nanos.addAndGet(Duration.ofSeconds(2).toNanos());
+        assertAuthenticated(() -> renew(world.aliceKey));
+    }
+
+    @Test
+    void garbageTokensAreCountedPerAddressAndAdminCallsShareTheCount() {
+        for (int i = 0; i < LIMIT / 2; i++) {
+            assertUnauthenticated(() -> renew("not-a-broker-token-" + nanos.get()));
+            assertUnauthenticated(() -> admin("also-not-a-token").listAccounts(ListAccountsRequest.getDefaultInstance()));
+        }
+        assertRefused(Status.Code.RESOURCE_EXHAUSTED, "TOO_MANY_FAILED_AUTHENTICATIONS", () -> renew("yet-another-guess"));
+        // Broker keys are counted by their own lookup id, so a real key from the same address still works.
+        assertAuthenticated(() -> renew(world.aliceKey));
+    }
+
+    @Test
+    void successesAndFailuresSpreadOverTimeDoNotLock() {
+        for (int i = 0; i < 5 * LIMIT; i++) {
+            assertAuthenticated(() -> renew(world.aliceKey));
+        }
+        String wrong = flipLast(world.bobKey);
+        for (int i = 0; i < 3 * LIMIT; i++) {
+            assertUnauthenticated(() -> renew(wrong));
+            nanos.addAndGet(AuthFailureLimiter.WINDOW.plusSeconds(1).toNanos());
+        }
+        assertAuthenticated(() -> renew(world.bobKey));
+    }
+
+    private void renew(String token) {
+        World.withAuthorization(LicenseBrokerGrpc.newBlockingStub(channel), "Bearer " + token)
+                .renewSession(RenewSessionRequest.newBuilder().setSessionId("acme.no-such-session").build());
+    }
+
+    private LicenseAdminGrpc.LicenseAdminBlockingStub admin(String token) {
+        return World.withAuthorization(LicenseAdminGrpc.newBlockingStub(channel), "Bearer " + token);
+    }
+
+    /** Authentication passed: the call got as far as the session lookup (which finds nothing). */
+    private static void assertAuthenticated(org.junit.jupiter.api.function.Executable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
+        assertNotEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode(), e.toString());
+        assertNotEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.toString());
+        assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode(), e.toString());
+    }
+
+    private static String flipLast(String token) {
+        char last = token.charAt(token.length() - 1);
+        return token.substring(0, token.length() - 1) + (last == 'a' ? 'b' : 'a');
+    }
+}
