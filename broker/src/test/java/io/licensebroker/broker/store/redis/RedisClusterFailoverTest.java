@@ -2,6 +2,7 @@ package io.licensebroker.broker.store.redis;
 
 import static io.licensebroker.broker.store.redis.RedisNodes.reason;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.grpc.Status;
@@ -27,7 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * holds an account's slot; its replica is promoted. The test waits until the replica has every
  * write of its master before the kill (equal replication offsets), so nothing may be lost: the two
  * broker nodes, not restarted, serve the account again, every session granted before the kill
- * renews, the invariant holds and the account grants exactly its quota.
+ * renews, the invariant holds and the account grants exactly its quota. The nodes must notice
+ * the new master within seconds (adaptive topology refresh), not at the next periodic refresh.
  *
  * <p>What this does not cover: the broker does not issue {@code WAIT}, so writes the replica had
  * not received when its master died are lost on failover (see docs/operations.md).
@@ -35,6 +37,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 class RedisClusterFailoverTest {
     private static final int SESSIONS_BEFORE = 20;
     private static final long LICENSES = 50;
+    /** Well below the 30 s periodic topology refresh: the nodes must follow the failover by themselves. */
+    private static final Duration RESUME_BOUND = Duration.ofSeconds(10);
 
     @TempDir
     Path dir;
@@ -92,6 +96,10 @@ class RedisClusterFailoverTest {
             }, () -> "node " + via + " serves the account after the failover");
         }
         long servingAt = System.nanoTime();
+        // Regression: with Lettuce's default adaptive-refresh rate limit (one per 30 s) the nodes only
+        // found the promoted replica at the next periodic topology refresh, about 25 s later.
+        Duration resumed = Duration.ofNanos(servingAt - promotedAt);
+        assertTrue(resumed.compareTo(RESUME_BOUND) < 0, "the nodes served again " + resumed + " after the promotion");
 
         for (String[] h : held) {
             for (int node = 0; node < 2; node++) {
