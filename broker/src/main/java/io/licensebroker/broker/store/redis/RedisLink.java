@@ -126,6 +126,9 @@ final class RedisLink implements AutoCloseable {
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                             .enablePeriodicRefresh(Duration.ofSeconds(30))
                             .enableAllAdaptiveRefreshTriggers()
+                            // Lettuce's default lets one adaptive refresh in per 30 s: the refresh done at
+                            // start-up kept a failover of a master unseen until the periodic refresh.
+                            .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(1))
                             .build())
                     .build());
             StatefulRedisClusterConnection<String, String> c = cluster.connect(StringCodec.UTF8);
