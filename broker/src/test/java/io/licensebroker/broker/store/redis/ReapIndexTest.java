@@ -6,13 +6,10 @@ import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.Ids;
 import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.testing.MutableClock;
-import io.licensebroker.broker.testing.RedisServer;
 import io.lettuce.core.ScoredValue;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -35,26 +32,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReapIndexTest {
     private static final Duration TTL = Duration.ofSeconds(60);
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static RedisServer redis;
+    @RegisterExtension
+    static final SharedRedis REDIS = new SharedRedis("redis-reap-index");
     private final MutableClock clock = MutableClock.at("2030-01-01T00:00:00Z");
     private final List<RedisStore> stores = new ArrayList<>();
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start(RedisStoreContractTest.tempDir("redis-reap-index"));
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
-    }
-
-    @BeforeEach
-    void flush() {
-        redis.flushAll();
-    }
 
     @AfterEach
     void close() {
@@ -91,7 +72,7 @@ class ReapIndexTest {
         Session s = acquire(first, "AC-lost");
         assertEquals(0, join(first.expireLeases(clock.instant())), "this pass also did the store's first re-index");
         // As if the node had died right after the acquire script, before writing the index.
-        redis.with(c -> c.sync().del("lb:{@g}:due"));
+        REDIS.server().with(c -> c.sync().del("lb:{@g}:due"));
         clock.advance(TTL);
         assertEquals(0, join(first.expireLeases(clock.instant())), "without its entry the account is not visited");
         assertEquals(1, join(first.usage("AC-lost", "KRE", clock.instant())).value().rows().get(0).inUse());
@@ -105,7 +86,7 @@ class ReapIndexTest {
     }
 
     private RedisStore store(Duration reindexEvery) {
-        RedisStore store = RedisStore.connect(RedisStoreContractTest.options(redis.uri()).withReindexEvery(reindexEvery));
+        RedisStore store = RedisStore.connect(RedisStoreContractTest.options(REDIS.uri()).withReindexEvery(reindexEvery));
         stores.add(store);
         return store;
     }
@@ -125,7 +106,7 @@ class ReapIndexTest {
 
     private static Map<String, Long> index() {
         Map<String, Long> out = new LinkedHashMap<>();
-        redis.with(c -> {
+        REDIS.server().with(c -> {
             for (ScoredValue<String> v : c.sync().zrangeWithScores("lb:{@g}:due", 0, -1)) {
                 out.put(v.getValue(), (long) v.getScore());
             }

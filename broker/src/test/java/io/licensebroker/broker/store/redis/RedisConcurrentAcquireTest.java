@@ -14,13 +14,11 @@ import io.licensebroker.broker.core.SessionPage;
 import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.broker.core.UsagePolicy;
 import io.licensebroker.broker.testing.MutableClock;
-import io.licensebroker.broker.testing.RedisServer;
 import io.licensebroker.broker.testing.UsageInvariants;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -54,28 +52,16 @@ class RedisConcurrentAcquireTest {
     private static final String KRE = "KRE";
     private static final Duration TTL = Duration.ofSeconds(60);
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static RedisServer redis;
+    @RegisterExtension
+    static final SharedRedis REDIS = new SharedRedis("redis-concurrent");
     private final MutableClock clock = MutableClock.at("2030-01-01T00:00:00Z");
     private final List<LicenseStore> stores = new ArrayList<>();
     private ExecutorService pool;
 
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start(RedisStoreContractTest.tempDir("redis-concurrent"));
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
-    }
-
     @BeforeEach
     void open() {
-        redis.flushAll();
         for (int i = 0; i < 2; i++) {
-            stores.add(RedisStore.connect(RedisStoreContractTest.options(redis.uri())));
+            stores.add(RedisStore.connect(RedisStoreContractTest.options(REDIS.uri())));
         }
     }
 

@@ -14,10 +14,8 @@ import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.broker.core.UsagePolicy;
 import io.licensebroker.broker.store.memory.MemoryStore;
 import io.licensebroker.broker.testing.MutableClock;
-import io.licensebroker.broker.testing.RedisServer;
 import io.licensebroker.broker.testing.UsageInvariants;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -48,19 +46,8 @@ class RedisMatchesMemoryStoreTest {
     private static final Duration TTL = Duration.ofSeconds(60);
     private static final int STEPS = 400;
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
-    private static RedisServer redis;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start(RedisStoreContractTest.tempDir("redis-differential"));
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
-    }
+    @RegisterExtension
+    static final SharedRedis REDIS = new SharedRedis("redis-differential");
 
     static LongStream seeds() {
         return LongStream.rangeClosed(1, 6);
@@ -69,11 +56,10 @@ class RedisMatchesMemoryStoreTest {
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void everyAnswerIsTheLedgers(long seed) {
-        redis.flushAll();
         // Tombstones are kept longer than the run lasts: the ledger forgets them only when reaping,
         // Redis at their age, and that difference is not what this test is about.
         try (LicenseStore memory = MemoryStore.volatileStore(Duration.ofDays(30));
-             LicenseStore redisStore = RedisStore.connect(RedisStoreContractTest.options(redis.uri())
+             LicenseStore redisStore = RedisStore.connect(RedisStoreContractTest.options(REDIS.uri())
                      .withTombstoneRetention(Duration.ofDays(30)))) {
             new Run(seed, memory, redisStore).go();
         }

@@ -9,11 +9,9 @@ import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.testing.Await;
 import io.licensebroker.broker.testing.MutableClock;
-import io.licensebroker.broker.testing.RedisServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -34,21 +32,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RedisServerTimeTest {
     private static final Duration LEASE = Duration.ofSeconds(2);
-    private static RedisServer redis;
+    @RegisterExtension
+    static final SharedRedis REDIS = new SharedRedis("redis-server-time");
     private RedisStore behindStore;
     private RedisStore aheadStore;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start(RedisStoreContractTest.tempDir("redis-server-time"));
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
-    }
 
     @AfterEach
     void closeStores() {
@@ -62,8 +49,7 @@ class RedisServerTimeTest {
 
     @Test
     void nodesWithSkewedClocksAgreeOnLeaseExpiry() {
-        redis.flushAll();
-        RedisStore.Options options = RedisStore.Options.defaults(redis.uri()).withCommandTimeout(Duration.ofSeconds(5));
+        RedisStore.Options options = RedisStore.Options.defaults(REDIS.uri()).withCommandTimeout(Duration.ofSeconds(5));
         behindStore = RedisStore.connect(options);
         aheadStore = RedisStore.connect(options);
         Instant realNow = Instant.now();
@@ -101,7 +87,7 @@ class RedisServerTimeTest {
 
     private static Instant serverTime() {
         Instant[] out = new Instant[1];
-        redis.with(c -> {
+        REDIS.server().with(c -> {
             List<String> t = c.sync().time();
             out[0] = Instant.ofEpochSecond(Long.parseLong(t.get(0)), Long.parseLong(t.get(1)) * 1_000);
         });

@@ -3,9 +3,7 @@ package io.licensebroker.broker.store.redis;
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.store.LicenseStoreContractTest;
 import io.licensebroker.broker.testing.MutableClock;
-import io.licensebroker.broker.testing.RedisServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,24 +15,12 @@ import java.time.Duration;
  * {@link RedisServerTimeTest} covers server time. The database is flushed before each test.
  */
 class RedisStoreContractTest extends LicenseStoreContractTest {
-    private static RedisServer redis;
-
-    @BeforeAll
-    static void startRedis() throws Exception {
-        redis = RedisServer.start(Files.createTempDirectory("redis-contract"));
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
-    }
+    @RegisterExtension
+    static final SharedRedis REDIS = new SharedRedis("redis-contract");
 
     @Override
     protected LicenseStore newStore(MutableClock clock) {
-        redis.flushAll();
-        return RedisStore.connect(options(redis.uri()));
+        return RedisStore.connect(options(REDIS.uri()));
     }
 
     static RedisStore.Options options(String uri) {

@@ -4,13 +4,10 @@ import io.licensebroker.broker.core.Account;
 import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.PolicySettings;
 import io.licensebroker.broker.core.Reason;
-import io.licensebroker.broker.testing.RedisServer;
 import io.lettuce.core.RedisURI;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -23,25 +20,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the Redis store does beyond the store contract. */
 class RedisStoreTest {
-    private static RedisServer redis;
+    @RegisterExtension
+    static final SharedRedis REDIS = new SharedRedis("redis-store");
     private final List<RedisStore> stores = new ArrayList<>();
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start(RedisStoreContractTest.tempDir("redis-store"));
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
-    }
-
-    @BeforeEach
-    void flush() {
-        redis.flushAll();
-    }
 
     @AfterEach
     void close() {
@@ -49,7 +30,7 @@ class RedisStoreTest {
     }
 
     private RedisStore store() {
-        RedisStore store = RedisStore.connect(RedisStoreContractTest.options(redis.uri()));
+        RedisStore store = RedisStore.connect(RedisStoreContractTest.options(REDIS.uri()));
         stores.add(store);
         return store;
     }
@@ -67,7 +48,7 @@ class RedisStoreTest {
     void scriptsTheServerForgotAreSentAgain() {
         RedisStore store = store();
         assertTrue(join(store.createAccount(new Account("AC-1", "One"))).isGranted());
-        redis.with(c -> c.sync().scriptFlush());
+        REDIS.server().with(c -> c.sync().scriptFlush());
         assertEquals(PolicySettings.DEFAULT, join(store.policy("AC-1")).value());
         assertTrue(join(store.createAccount(new Account("AC-2", "Two"))).isGranted());
         assertEquals(List.of(new Account("AC-1", "One"), new Account("AC-2", "Two")), join(store.accounts()));

@@ -9,12 +9,9 @@ import io.licensebroker.proto.v1.RenewSessionRequest;
 import io.licensebroker.proto.v1.SetUsagePolicyRequest;
 import io.licensebroker.proto.v1.UsagePolicy;
 import io.licensebroker.broker.testing.Await;
-import io.licensebroker.broker.testing.RedisServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,25 +31,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * other, and a stopped node's sessions reclaimed by the survivor.
  */
 class TwoNodesOnOneRedisTest {
-    private static RedisServer redis;
+    @RegisterExtension
+    static final SharedRedis REDIS = new SharedRedis("redis-two-nodes");
     private RedisNodes nodes;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start(RedisStoreContractTest.tempDir("redis-two-nodes"));
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
-    }
-
-    @BeforeEach
-    void flush() {
-        redis.flushAll();
-    }
 
     @AfterEach
     void stopNodes() {
@@ -63,7 +44,7 @@ class TwoNodesOnOneRedisTest {
 
     @Test
     void concurrentAcquiresSpreadOverTwoNodesGrantExactlyTheQuota() throws Exception {
-        nodes = RedisNodes.start(redis.uri(), 2, Duration.ofSeconds(60));
+        nodes = RedisNodes.start(REDIS.uri(), 2, Duration.ofSeconds(60));
         for (int round = 0; round < 3; round++) {
             RedisNodes.FiftyLicenses account = nodes.fiftyLicenseAccount(round % 2, "AC-two-" + round);
             List<RedisNodes.Call> calls = new ArrayList<>();
@@ -90,7 +71,7 @@ class TwoNodesOnOneRedisTest {
 
     @Test
     void aChangeOnOneNodeIsObeyedByTheNextAcquireOnTheOther() {
-        nodes = RedisNodes.start(redis.uri(), 2, Duration.ofSeconds(60));
+        nodes = RedisNodes.start(REDIS.uri(), 2, Duration.ofSeconds(60));
         RedisNodes.FiftyLicenses account = nodes.fiftyLicenseAccount(0, "AC-change");
         String key = account.apiKeys().get("in-b");
         // Node 1 acquires first, so it holds a plan for in-b computed from the old configuration.
@@ -127,7 +108,7 @@ class TwoNodesOnOneRedisTest {
     @Test
     void theSurvivingNodeReclaimsTheSessionsOfAStoppedNodeAfterTheLease() {
         Duration lease = Duration.ofSeconds(3);
-        nodes = RedisNodes.start(redis.uri(), 2, lease);
+        nodes = RedisNodes.start(REDIS.uri(), 2, lease);
         RedisNodes.FiftyLicenses account = nodes.fiftyLicenseAccount(0, "AC-reap");
         long acquiredAt = System.nanoTime();
         List<AcquireSessionResponse> held = new ArrayList<>();
