@@ -18,6 +18,25 @@ if cv ~= ARGV[5] then
   local a = redis.call('HMGET', KEYS[1], 'pol', 'fb')
   return {'STALE', cv, a[1], a[2], redis.call('HGET', key('u'), user) or ''}
 end
+-- Exactly once: the Redis client re-sends a command that was in flight when its connection
+-- dropped, and the first run may already have happened. The session id was chosen by the caller
+-- for this one call, so finding it means this is that re-send: answer what the first run did
+-- instead of granting a second license.
+local sid = ARGV[10]
+local first = redis.call('HMGET', key('s:' .. sid), 'e')
+if first[1] then
+  if NOW < tonumber(first[1]) then
+    local reply = {'OK', 0}
+    for _, v in ipairs(session_reply(sid)) do
+      reply[#reply + 1] = v
+    end
+    return reply
+  end
+  return gone(sid)
+end
+if redis.call('EXISTS', key('t:' .. sid)) == 1 then
+  return gone(sid)
+end
 local lease = tonumber(ARGV[11])
 if SERVER_TIME then
   lease = NOW + tonumber(ARGV[12])
@@ -87,7 +106,6 @@ end
 if new_machine then
   register_machine(product, machine)
 end
-local sid = ARGV[10]
 redis.call('HSET', key('s:' .. sid), 'p', product, 'u', user, 'm', machine, 'o', chosen, 'f', fallback,
     'r', request, 'b', str(NOW), 'e', str(lease))
 redis.call('ZADD', key('lz'), lease, sid)

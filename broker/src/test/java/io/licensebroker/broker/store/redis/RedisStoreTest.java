@@ -1,14 +1,18 @@
 package io.licensebroker.broker.store.redis;
 
 import io.licensebroker.broker.core.Account;
+import io.licensebroker.broker.core.AcquireRequest;
 import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.PolicySettings;
 import io.licensebroker.broker.core.Reason;
+import io.licensebroker.broker.core.Session;
 import io.lettuce.core.RedisURI;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -62,6 +66,30 @@ class RedisStoreTest {
             assertEquals(Reason.INVALID_ARGUMENT, ((Decision.Denied<Account>) d).reason(), id);
         }
         assertEquals(List.of(), join(store.accounts()));
+    }
+
+    /**
+     * The Redis client re-sends a command that was in flight when its connection dropped; the
+     * first run may have happened. A re-sent acquire (same pre-chosen session id) must answer the
+     * first run's session, not take a second license.
+     */
+    @Test
+    void aReSentAcquireAnswersTheFirstRunInsteadOfTakingASecondLicense() {
+        RedisStore store = store();
+        Instant now = Instant.parse("2030-01-01T00:00:00Z");
+        assertTrue(join(store.createAccount(new Account("AC-1", "One"))).isGranted());
+        assertTrue(join(store.setSubscription("AC-1", "KRE", 2, 10, now.plus(Duration.ofDays(30)), now)).isGranted());
+        assertTrue(join(store.upsertUser("AC-1", "u", null, List.of())).isGranted());
+        AcquireRequest once = new AcquireRequest("KRE", "u", "m", "", "AC-1.aaaaaaaaaaaaaaaaaaaaaaaaaa", now, now.plusSeconds(60));
+        Session first = join(store.acquire("AC-1", once)).value();
+        Session again = join(store.acquire("AC-1", once)).value();
+        assertEquals(first, again);
+        assertEquals(1, join(store.usage("AC-1", "KRE", now)).value().row("AC-1").inUse(), "one license, not two");
+
+        assertTrue(join(store.terminate("AC-1", first.id(), now)).value());
+        Decision<Session> afterEnd = join(store.acquire("AC-1", once));
+        assertEquals(Reason.SESSION_TERMINATED, ((Decision.Denied<Session>) afterEnd).reason(), "the first run's session ended");
+        assertEquals(0, join(store.usage("AC-1", "KRE", now)).value().row("AC-1").inUse());
     }
 
     @Test
