@@ -1,14 +1,10 @@
 package io.licensebroker.broker.app;
 
-import io.grpc.Context;
 import io.grpc.ManagedChannel;
-import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import io.licensebroker.broker.metrics.BrokerMetrics;
+import io.licensebroker.broker.testing.HealthWatch;
 import io.licensebroker.broker.testing.Exposition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,9 +25,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -103,32 +97,17 @@ final class BrokerNodeOpsTest {
     void aShutdownReportsNotServingOnBothHealthChecksWhileItDrains() throws Exception {
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", node.port()).usePlaintext().build();
         try {
-            BlockingQueue<ServingStatus> statuses = new LinkedBlockingQueue<>();
-            Context.CancellableContext watching = Context.current().withCancellation();
-            watching.run(() -> HealthGrpc.newStub(channel).watch(HealthCheckRequest.getDefaultInstance(), new StreamObserver<>() {
-                @Override
-                public void onNext(HealthCheckResponse value) {
-                    statuses.add(value.getStatus());
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                }
-
-                @Override
-                public void onCompleted() {
-                }
-            }));
-            assertEquals(ServingStatus.SERVING, statuses.poll(10, TimeUnit.SECONDS));
+            HealthWatch watch = HealthWatch.start(channel);
+            assertEquals(ServingStatus.SERVING, watch.next());
 
             CompletableFuture<Void> closing = CompletableFuture.runAsync(node::close);
-            assertEquals(ServingStatus.NOT_SERVING, statuses.poll(10, TimeUnit.SECONDS));
+            assertEquals(ServingStatus.NOT_SERVING, watch.next());
             HttpResponse<String> health = get("/healthz", null);
             assertEquals(503, health.statusCode());
             assertEquals("not serving\n", health.body());
             assertFalse(closing.isDone(), "the drain waits for the watch");
 
-            watching.cancel(null);
+            watch.close();
             closing.get(30, TimeUnit.SECONDS);
             assertThrows(ConnectException.class, () -> get("/healthz", null), "the ops port closes last");
         } finally {

@@ -2,12 +2,10 @@ package io.licensebroker.broker.grpc;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.protobuf.ByteString;
-import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -15,6 +13,7 @@ import io.grpc.stub.StreamObserver;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
+import io.licensebroker.broker.testing.HealthWatch;
 import io.licensebroker.broker.testing.MutableClock;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import io.licensebroker.proto.v1.ListAccountsRequest;
@@ -102,23 +101,8 @@ final class BrokerServerTest {
     void shutdownDrainsInFlightCalls() throws Exception {
         server = BrokerServer.start(0, service);
         ManagedChannel c = channel();
-        BlockingQueue<ServingStatus> statuses = new LinkedBlockingQueue<>();
-        Context.CancellableContext watching = Context.current().withCancellation();
-        watching.run(() -> HealthGrpc.newStub(c).watch(HealthCheckRequest.getDefaultInstance(), new StreamObserver<>() {
-            @Override
-            public void onNext(HealthCheckResponse value) {
-                statuses.add(value.getStatus());
-            }
-
-            @Override
-            public void onError(Throwable t) {
-            }
-
-            @Override
-            public void onCompleted() {
-            }
-        }));
-        assertEquals(ServingStatus.SERVING, statuses.poll(10, TimeUnit.SECONDS));
+        HealthWatch watch = HealthWatch.start(c);
+        assertEquals(ServingStatus.SERVING, watch.next());
 
         CompletableFuture<Void> gate = store.hold();
         ListenableFuture<ListAccountsResponse> inFlight = World.withAuthorization(LicenseAdminGrpc.newFutureStub(c), "Bearer " + World.ROOT)
@@ -127,8 +111,8 @@ final class BrokerServerTest {
 
         Thread stopping = new Thread(() -> server.shutdown(Duration.ofSeconds(30)), "shutdown");
         stopping.start();
-        assertEquals(ServingStatus.NOT_SERVING, statuses.poll(10, TimeUnit.SECONDS), "load balancers are told first");
-        watching.cancel(null); // a health watch is a call too; it would hold the drain open
+        assertEquals(ServingStatus.NOT_SERVING, watch.next(), "load balancers are told first");
+        watch.close(); // a health watch is a call too; it would hold the drain open
         assertTrue(stopping.isAlive(), "shutdown waits for the in-flight call");
         assertFalse(inFlight.isDone());
 

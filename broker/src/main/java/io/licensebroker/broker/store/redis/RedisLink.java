@@ -78,6 +78,19 @@ final class RedisLink implements AutoCloseable {
     }
 
     /**
+     * What standalone and cluster connections share: reconnect by themselves, refuse commands at
+     * once while disconnected or when too many wait, and time every command out.
+     */
+    private static void failFast(ClientOptions.Builder options, int maxQueued, Duration timeout, SocketOptions socket) {
+        options.autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .requestQueueSize(maxQueued)
+                .timeoutOptions(TimeoutOptions.enabled(timeout))
+                .socketOptions(socket)
+                .protocolVersion(ProtocolVersion.RESP2);
+    }
+
+    /**
      * Connects to {@code uri}: one {@code redis://host:port} (a server that reports cluster mode is
      * used as a cluster seed), or a comma list of cluster seeds. Blocks the calling thread (start-up).
      */
@@ -97,14 +110,9 @@ final class RedisLink implements AutoCloseable {
             if (uris.size() == 1) {
                 RedisClient standalone = RedisClient.create(resources, uris.get(0));
                 opened = standalone;
-                standalone.setOptions(ClientOptions.builder()
-                        .autoReconnect(true)
-                        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                        .requestQueueSize(maxQueued)
-                        .timeoutOptions(TimeoutOptions.enabled(timeout))
-                        .socketOptions(socket)
-                        .protocolVersion(ProtocolVersion.RESP2)
-                        .build());
+                ClientOptions.Builder options = ClientOptions.builder();
+                failFast(options, maxQueued, timeout, socket);
+                standalone.setOptions(options.build());
                 StatefulRedisConnection<String, String> c = standalone.connect(StringCodec.UTF8);
                 if (!c.sync().info("cluster").contains("cluster_enabled:1")) {
                     return new RedisLink(standalone, resources, c, c.async(), null, executor, errors);
@@ -115,13 +123,9 @@ final class RedisLink implements AutoCloseable {
             }
             RedisClusterClient cluster = RedisClusterClient.create(resources, uris);
             opened = cluster;
-            cluster.setOptions(ClusterClientOptions.builder()
-                    .autoReconnect(true)
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                    .requestQueueSize(maxQueued)
-                    .timeoutOptions(TimeoutOptions.enabled(timeout))
-                    .socketOptions(socket)
-                    .protocolVersion(ProtocolVersion.RESP2)
+            ClusterClientOptions.Builder options = ClusterClientOptions.builder();
+            failFast(options, maxQueued, timeout, socket);
+            cluster.setOptions(options
                     // Slots move on failover or resharding: follow MOVED/ASK and refresh the view.
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                             .enablePeriodicRefresh(Duration.ofSeconds(30))
