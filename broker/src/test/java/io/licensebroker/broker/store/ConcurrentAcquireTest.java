@@ -17,9 +17,9 @@ import io.licensebroker.broker.store.memory.MemoryStore;
 import io.licensebroker.broker.testing.MutableClock;
 import io.licensebroker.broker.testing.UsageInvariants;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -47,35 +47,43 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Many callers at once on one account: never more licenses than exist, and no usage snapshot
- * ever shows an impossible state. Runs on every store kind.
+ * ever shows an impossible state. Every store kind runs it; a kind may give several stores that
+ * share one truth (nodes on one Redis), and the callers then spread over them.
  */
-class ConcurrentAcquireTest {
+public abstract class ConcurrentAcquireTest {
     private static final String KRE = "KRE";
-    private static final Duration TTL = Duration.ofSeconds(60);
+    protected static final Duration TTL = Duration.ofSeconds(60);
     private static final SecureRandom RANDOM = new SecureRandom();
-
-    enum Kind {
-        VOLATILE {
-            @Override
-            LicenseStore open(Path dir, MutableClock clock) {
-                return MemoryStore.volatileStore(Duration.ofMinutes(10));
-            }
-        },
-        DURABLE {
-            @Override
-            LicenseStore open(Path dir, MutableClock clock) {
-                return MemoryStore.open(dir, true, Duration.ofMinutes(10), Long.MAX_VALUE, clock.instant().plus(TTL));
-            }
-        };
-
-        abstract LicenseStore open(Path dir, MutableClock clock);
-    }
+    private static final int MIN_ADMIN_CHANGES = 50;
+    private static final int MIN_SNAPSHOTS = 50;
 
     @TempDir
     Path dir;
     private final MutableClock clock = MutableClock.at("2030-01-01T00:00:00Z");
-    private LicenseStore store;
+    private List<LicenseStore> stores = List.of();
     private ExecutorService pool;
+
+    /** One store, or several sharing one truth; closed after each test. */
+    protected abstract List<LicenseStore> openStores(Path dir, MutableClock clock);
+
+    /** Rounds of 200 callers against 50 licenses. */
+    protected int raceRounds() {
+        return 20;
+    }
+
+    /** Concurrent agents in the mixed test, and the steps each takes at least. */
+    protected int workers() {
+        return 12;
+    }
+
+    protected int opsPerWorker() {
+        return 400;
+    }
+
+    @BeforeEach
+    void open() {
+        stores = openStores(dir, clock);
+    }
 
     @AfterEach
     void tearDown() throws InterruptedException {
@@ -83,9 +91,11 @@ class ConcurrentAcquireTest {
             pool.shutdownNow();
             assertTrue(pool.awaitTermination(30, TimeUnit.SECONDS));
         }
-        if (store != null) {
-            store.close();
-        }
+        stores.forEach(LicenseStore::close);
+    }
+
+    private LicenseStore store(int i) {
+        return stores.get(i % stores.size());
     }
 
     private static <T> T join(CompletionStage<T> stage) {
@@ -114,6 +124,7 @@ class ConcurrentAcquireTest {
      * org B (10); every user, whatever their org, can reach all 50 under the default policy.
      */
     private String fiftyLicenseAccount(String id) {
+        LicenseStore store = store(0);
         ok(store.createAccount(new Account(id, id)));
         ok(store.setSubscription(id, KRE, 50, 100_000, clock.instant().plus(Duration.ofDays(365)), clock.instant()));
         String a = ok(store.createOrganization(id, null, "A")).id();
@@ -132,7 +143,7 @@ class ConcurrentAcquireTest {
         List<Session> out = new ArrayList<>();
         String token = null;
         do {
-            SessionPage page = ok(store.sessions(account, new SessionQuery(null, null, null, null, 500, token)));
+            SessionPage page = ok(store(0).sessions(account, new SessionQuery(null, null, null, null, 500, token)));
             out.addAll(page.sessions());
             token = page.nextPageToken();
         } while (token != null);
@@ -140,31 +151,32 @@ class ConcurrentAcquireTest {
     }
 
     private void assertConsistent(String account) {
-        LicenseUsage u = ok(store.usage(account, KRE, clock.instant()));
+        LicenseUsage u = ok(store(stores.size() - 1).usage(account, KRE, clock.instant()));
         assertEquals(List.of(), UsageInvariants.violations(u));
         assertEquals(liveSessions(account).size(), UsageInvariants.totalInUse(u), "in_use vs live sessions");
-        if (store instanceof MemoryStore m) {
-            assertEquals(List.of(), m.invariantViolations());
+        for (LicenseStore store : stores) {
+            if (store instanceof MemoryStore m) {
+                assertEquals(List.of(), m.invariantViolations());
+            }
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(Kind.class)
-    void twoHundredCallersFiftyLicensesExactlyFiftyGranted(Kind kind) throws Exception {
-        store = kind.open(dir, clock);
+    @Test
+    void twoHundredCallersFiftyLicensesExactlyFiftyGranted() throws Exception {
         int callers = 200;
         pool = Executors.newFixedThreadPool(callers);
         List<String> users = List.of("free", "in-a1", "in-b");
-        for (int round = 0; round < 20; round++) {
+        for (int round = 0; round < raceRounds(); round++) {
             String account = fiftyLicenseAccount("AC-race-" + round);
             CyclicBarrier start = new CyclicBarrier(callers);
             List<Future<Decision<Session>>> results = new ArrayList<>();
             for (int i = 0; i < callers; i++) {
                 String user = users.get(i % users.size());
                 String machine = "m-" + i;
+                LicenseStore via = store(i);
                 results.add(pool.submit(() -> {
                     start.await(30, TimeUnit.SECONDS);
-                    return join(store.acquire(account, request(account, user, machine)));
+                    return join(via.acquire(account, request(account, user, machine)));
                 }));
             }
             List<Session> granted = new ArrayList<>();
@@ -180,7 +192,10 @@ class ConcurrentAcquireTest {
             assertEquals(50, granted.size(), "round " + round + ": granted (denials " + denials + ")");
             assertEquals(Map.of(Reason.NO_LICENSE_AVAILABLE, 150), denials, "round " + round);
             assertEquals(50, new HashSet<>(granted.stream().map(Session::id).toList()).size());
-            LicenseUsage u = ok(store.usage(account, KRE, clock.instant()));
+            LicenseUsage u = ok(store(0).usage(account, KRE, clock.instant()));
+            for (LicenseStore other : stores) {
+                assertEquals(u, ok(other.usage(account, KRE, clock.instant())), "the same usage from every store");
+            }
             for (PoolRow r : u.rows()) {
                 assertEquals(0, r.available(), "round " + round + ": every pool is used up: " + r);
             }
@@ -189,17 +204,12 @@ class ConcurrentAcquireTest {
         }
     }
 
-    private static final int MIN_ADMIN_CHANGES = 50;
-    private static final int MIN_SNAPSHOTS = 50;
-
-    @ParameterizedTest
-    @EnumSource(Kind.class)
-    void acquiresAndReleasesWhileAdminsChangeThingsNeverShowAnImpossibleState(Kind kind) throws Exception {
-        store = kind.open(dir, clock);
+    @Test
+    void acquiresAndReleasesWhileAdminsChangeThingsNeverShowAnImpossibleState() throws Exception {
         String account = fiftyLicenseAccount("AC-mixed");
-        List<String> orgs = ok(store.organizations(account)).stream().map(o -> o.id()).toList();
-        int workers = 12;
-        int opsPerWorker = 400;
+        List<String> orgs = ok(store(0).organizations(account)).stream().map(o -> o.id()).toList();
+        int workers = workers();
+        int opsPerWorker = opsPerWorker();
         pool = Executors.newFixedThreadPool(workers + 2);
         CyclicBarrier start = new CyclicBarrier(workers + 2);
         AtomicBoolean done = new AtomicBoolean();
@@ -212,6 +222,7 @@ class ConcurrentAcquireTest {
         List<Future<?>> workerFutures = new ArrayList<>();
         for (int w = 0; w < workers; w++) {
             long seed = 1000 + w;
+            LicenseStore via = store(w);
             workerFutures.add(pool.submit(() -> {
                 Random rnd = new Random(seed);
                 List<Session> mine = new ArrayList<>();
@@ -221,7 +232,7 @@ class ConcurrentAcquireTest {
                 for (int i = 0; i < opsPerWorker || adminChanges.get() < MIN_ADMIN_CHANGES || snapshots.get() < MIN_SNAPSHOTS; i++) {
                     if (mine.isEmpty() || rnd.nextInt(100) < 55) {
                         String user = users.get(rnd.nextInt(users.size()));
-                        Decision<Session> d = join(store.acquire(account, request(account, user, "m-" + seed + "-" + rnd.nextInt(5))));
+                        Decision<Session> d = join(via.acquire(account, request(account, user, "m-" + seed + "-" + rnd.nextInt(5))));
                         if (d.isGranted()) {
                             mine.add(d.value());
                             grants.incrementAndGet();
@@ -233,7 +244,7 @@ class ConcurrentAcquireTest {
                         }
                     } else {
                         Session s = mine.remove(rnd.nextInt(mine.size()));
-                        Decision<Boolean> d = join(store.release(account, s.id(), s.userId(), clock.instant()));
+                        Decision<Boolean> d = join(via.release(account, s.id(), s.userId(), clock.instant()));
                         if (!d.isGranted() || !d.value()) {
                             impossible.add("release of a live session answered " + d);
                         }
@@ -246,20 +257,21 @@ class ConcurrentAcquireTest {
             Random rnd = new Random(7);
             start.await(30, TimeUnit.SECONDS);
             while (!done.get()) {
+                LicenseStore via = store(rnd.nextInt(stores.size()));
                 int op = rnd.nextInt(10);
                 if (op < 7) {
                     String org = orgs.get(rnd.nextInt(orgs.size()));
                     long value = rnd.nextInt(5) == 0 ? 0 : rnd.nextInt(25);
-                    Decision<?> d = join(store.setDedicated(account, org, KRE, value, clock.instant()));
+                    Decision<?> d = join(via.setDedicated(account, org, KRE, value, clock.instant()));
                     if (d instanceof Decision.Denied<?> denied && denied.reason() != Reason.INSUFFICIENT_LICENSES
                             && denied.reason() != Reason.BELOW_IN_USE) {
                         impossible.add("setDedicated denied with " + denied.reason());
                     }
                 } else if (op < 9) {
-                    join(store.setPolicy(account, new PolicySettings(UsagePolicy.values()[rnd.nextInt(3)], rnd.nextBoolean())));
+                    join(via.setPolicy(account, new PolicySettings(UsagePolicy.values()[rnd.nextInt(3)], rnd.nextBoolean())));
                 } else {
                     String org = orgs.get(rnd.nextInt(orgs.size()));
-                    join(store.upsertUser(account, "in-b", org, List.of(orgs.get(rnd.nextInt(orgs.size())))));
+                    join(via.upsertUser(account, "in-b", org, List.of(orgs.get(rnd.nextInt(orgs.size())))));
                 }
                 adminChanges.incrementAndGet();
             }
@@ -267,8 +279,9 @@ class ConcurrentAcquireTest {
         });
         Future<?> observer = pool.submit(() -> {
             start.await(30, TimeUnit.SECONDS);
+            int i = 0;
             while (!done.get()) {
-                LicenseUsage u = ok(store.usage(account, KRE, clock.instant()));
+                LicenseUsage u = ok(store(i++).usage(account, KRE, clock.instant()));
                 List<String> v = UsageInvariants.violations(u);
                 if (!v.isEmpty()) {
                     impossible.add("snapshot " + u.rows() + ": " + v);
