@@ -1,8 +1,9 @@
--- acquire: ARGV[5] the configuration version the plan was computed from, ARGV[6] product,
--- ARGV[7] user, ARGV[8] machine, ARGV[9] request id ('' none), ARGV[10] new session id,
--- ARGV[11] lease end (ms, caller time), ARGV[12] lease length (ms, used with server time),
--- ARGV[13] the plan's exhausted reason, ARGV[14..] the plan's steps in order: 'P' .. fallback
--- flag .. pool id for one pool, 'A' for the first organization with room.
+-- acquire: ARGV[10] the configuration version the plan was computed from, ARGV[11] product,
+-- ARGV[12] user, ARGV[13] machine, ARGV[14] request id ('' none), ARGV[15] new session id,
+-- ARGV[16] lease end (ms, caller time), ARGV[17] lease length (ms, used with server time),
+-- ARGV[18] the plan's exhausted reason, ARGV[19] '1' to re-admit a session Redis forgot (see
+-- renew.lua), ARGV[20..] the plan's steps in order: 'P' .. fallback flag .. pool id for one pool,
+-- 'A' for the first organization with room.
 --
 -- The same steps, in the same order, as AccountLedger.acquire. A plan computed from another
 -- configuration version is refused as STALE, with the current version, policy and user record,
@@ -13,8 +14,8 @@ if not account_exists() then
   return no_account()
 end
 local cv = redis.call('HGET', KEYS[1], 'cv') or '0'
-local product, user, machine, request = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-if cv ~= ARGV[5] then
+local product, user, machine, request = ARGV[11], ARGV[12], ARGV[13], ARGV[14]
+if cv ~= ARGV[10] then
   local a = redis.call('HMGET', KEYS[1], 'pol', 'fb')
   return {'STALE', cv, a[1], a[2], redis.call('HGET', key('u'), user) or ''}
 end
@@ -22,7 +23,7 @@ end
 -- dropped, and the first run may already have happened. The session id was chosen by the caller
 -- for this one call, so finding it means this is that re-send: answer what the first run did
 -- instead of granting a second license.
-local sid = ARGV[10]
+local sid = ARGV[15]
 local first = redis.call('HMGET', key('s:' .. sid), 'e')
 if first[1] then
   if NOW < tonumber(first[1]) then
@@ -37,9 +38,9 @@ end
 if redis.call('EXISTS', key('t:' .. sid)) == 1 then
   return gone(sid)
 end
-local lease = tonumber(ARGV[11])
+local lease = tonumber(ARGV[16])
 if SERVER_TIME then
-  lease = NOW + tonumber(ARGV[12])
+  lease = NOW + tonumber(ARGV[17])
 end
 -- A lease that ran out frees its license now, not at the reaper's next pass.
 expire_due(16)
@@ -73,13 +74,23 @@ if request ~= '' then
     end
   end
 end
+-- In a learning period the free licenses belong to the sessions Redis forgot (common.lua): only
+-- those come in, re-admitted when their agents renew; a re-admission needs one.
+if ARGV[19] == '1' then
+  if not learning() then
+    return denied('SESSION_NOT_FOUND', 'no live session ' .. sid, 'session_id')
+  end
+elseif learning() then
+  return denied('STORE_RECOVERING', 'Redis lost recent changes; until ' .. str(learning_until())
+      .. ' (epoch ms) free licenses are kept for the sessions granted before the loss')
+end
 local machines = key('mc:' .. product)
 local new_machine = redis.call('HEXISTS', machines, machine) == 0
 if new_machine and redis.call('HLEN', machines) >= tonumber(sub[2]) then
   return denied('MACHINE_QUOTA_EXCEEDED', 'machine quota of ' .. sub[2] .. ' is reached; deactivate a machine first')
 end
 local chosen, fallback = nil, '0'
-for i = 14, #ARGV do
+for i = 20, #ARGV do
   local step = ARGV[i]
   if string.sub(step, 1, 1) == 'P' then
     local pool = string.sub(step, 3)
@@ -97,15 +108,16 @@ for i = 14, #ARGV do
   end
 end
 if not chosen then
-  if ARGV[13] == 'ORGANIZATION_POOL_EXHAUSTED' then
-    return denied(ARGV[13], 'the organization pools of user ' .. user
+  if ARGV[18] == 'ORGANIZATION_POOL_EXHAUSTED' then
+    return denied(ARGV[18], 'the organization pools of user ' .. user
         .. ' are exhausted and fallback to the account pool is off')
   end
-  return denied(ARGV[13], 'no license available for user ' .. user)
+  return denied(ARGV[18], 'no license available for user ' .. user)
 end
 if new_machine then
   register_machine(product, machine)
 end
+count_acquire()
 redis.call('HSET', key('s:' .. sid), 'p', product, 'u', user, 'm', machine, 'o', chosen, 'f', fallback,
     'r', request, 'b', str(NOW), 'e', str(lease))
 redis.call('ZADD', key('lz'), lease, sid)

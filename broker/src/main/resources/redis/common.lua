@@ -3,7 +3,14 @@
 -- KEYS[1] is the account's main hash "lb:{<account>}:a". Every other key of the account is built
 -- from the same prefix, so it shares the hash tag and a script touches exactly one cluster slot.
 -- ARGV[1] account id, ARGV[2] time source ('S' = this server's TIME, 'C' = the caller's clock),
--- ARGV[3] the caller's now (epoch ms), ARGV[4] tombstone retention (ms); verb arguments follow.
+-- ARGV[3] the caller's now (epoch ms), ARGV[4] tombstone retention (ms), ARGV[5] the calling
+-- node's id, ARGV[6] how many acquires of this node the node has seen this account count (0: no
+-- check), ARGV[7] the learning period (ms, 0: none), ARGV[8] an operation id ('' none), ARGV[9]
+-- how long its reply is kept (ms); verb arguments follow from ARGV[10].
+--
+-- Every verb runs inside finish() (Script.java wraps it), which answers {lost, node count, reply...}:
+-- lost is how many of this node's acquires Redis had forgotten (see "state loss" below), node
+-- count the node's acquire count after the verb.
 --
 -- Replies: {'OK', ...} granted, {'D', reason, detail, field} denied (field '' when none),
 -- {'STALE', ...} the caller's configuration version is out of date (nothing was changed).
@@ -235,3 +242,85 @@ local function usage_reply(product)
 end
 
 -- ------------------------------------------------------------------ verb
+
+-- ------------------------------------------------------------------ state loss and learning
+--
+-- Redis can lose acknowledged writes: a restart without AOF, or a replica promoted before it had
+-- the last writes. Each node counts, per account, the acquires it made ("w": node -> count) and
+-- remembers the highest count it saw. A count in Redis below what the node saw is proof that
+-- Redis lost state: from then on, for one learning period ("lrn", the time it ends), licenses are
+-- kept for the sessions granted before the loss (their agents renew within a lease, and a renew
+-- of a session Redis forgot re-admits it), so new acquires are refused.
+
+local NODE, KNOWN, LEARN_MS = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local OP, OP_MS = ARGV[8], tonumber(ARGV[9])
+-- A node that made no acquire here for this long is forgotten (nodes forget sooner: a day).
+local NODE_IDLE_MS = 7 * 24 * 3600 * 1000
+
+local function learning_until()
+  return num(redis.call('HGET', KEYS[1], 'lrn'))
+end
+
+local function learning()
+  return NOW < learning_until()
+end
+
+local function count_acquire()
+  redis.call('HINCRBY', key('w'), NODE, 1)
+  redis.call('ZADD', key('wt'), NOW, NODE)
+  local idle = redis.call('ZRANGEBYSCORE', key('wt'), '-inf', str(NOW - NODE_IDLE_MS), 'LIMIT', 0, 2)
+  for _, n in ipairs(idle) do
+    redis.call('HDEL', key('w'), n)
+    redis.call('ZREM', key('wt'), n)
+  end
+end
+
+local LOST = 0
+if KNOWN > 0 then
+  if not account_exists() then
+    LOST = KNOWN -- the whole account is gone: nothing to keep licenses for
+  else
+    local have = num(redis.call('HGET', key('w'), NODE))
+    if have < KNOWN then
+      LOST = KNOWN - have
+      -- Back to what the node saw, so this loss is reported once, not by every call in flight.
+      redis.call('HSET', key('w'), NODE, str(KNOWN))
+      redis.call('ZADD', key('wt'), NOW, NODE)
+      if LEARN_MS > 0 and NOW + LEARN_MS > learning_until() then
+        redis.call('HSET', KEYS[1], 'lrn', str(NOW + LEARN_MS))
+      end
+    end
+  end
+end
+
+-- Runs the verb once per operation id: the Redis client re-sends a command that was in flight
+-- when its connection dropped, and the first run may have happened; the re-send gets the first
+-- run's reply. Only changes are kept (a refusal changed nothing, so running it again is right).
+local function finish(verb)
+  local reply
+  local op_key = nil
+  if OP ~= '' then
+    op_key = key('op:' .. OP)
+    local first = redis.call('GET', op_key)
+    if first then
+      reply = cjson.decode(first)
+    end
+  end
+  if not reply then
+    reply = verb()
+    if op_key and reply[1] == 'OK' then
+      redis.call('SET', op_key, cjson.encode(reply), 'PX', OP_MS)
+    end
+  end
+  local count = 0
+  if NODE ~= '' then
+    count = num(redis.call('HGET', key('w'), NODE))
+  end
+  -- Flat, not nested: a client that re-sends a command reuses its reply parser, whose nesting
+  -- state a reply cut by a dropped connection leaves behind.
+  local out = {LOST, count}
+  for i = 1, #reply do
+    out[i + 2] = reply[i]
+  end
+  return out
+end

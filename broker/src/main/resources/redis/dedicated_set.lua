@@ -1,11 +1,11 @@
--- setDedicated: ARGV[5] org id, ARGV[6] product, ARGV[7] licenses. Increasing by k needs
+-- setDedicated: ARGV[10] org id, ARGV[11] product, ARGV[12] licenses. Increasing by k needs
 -- k <= available(parent); decreasing to d > 0 needs d >= in use + allocated; 0 revokes the whole
 -- subtree and moves its live sessions (same ids, same leases) to the organization's parent.
 -- Answers the account's usage of the product, from the state this change left.
 if not account_exists() then
   return no_account()
 end
-local id, product, licenses = ARGV[5], ARGV[6], tonumber(ARGV[7])
+local id, product, licenses = ARGV[10], ARGV[11], tonumber(ARGV[12])
 local o = org(id)
 if not o then
   return denied('ORGANIZATION_NOT_FOUND', 'no organization ' .. id, 'org_id')

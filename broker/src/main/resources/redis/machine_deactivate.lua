@@ -1,10 +1,10 @@
--- deactivateMachine: ARGV[5] product, ARGV[6] machine. Ends the machine's live sessions as
+-- deactivateMachine: ARGV[10] product, ARGV[11] machine. Ends the machine's live sessions as
 -- terminated and unregisters it, unless a live offline license binds it (that license cannot be
 -- revoked). {'OK', 1} when the registration was removed or a session ended.
 if not account_exists() then
   return no_account()
 end
-local product, machine = ARGV[5], ARGV[6]
+local product, machine = ARGV[10], ARGV[11]
 if redis.call('HEXISTS', key('mc:' .. product), machine) == 0 then
   return {'OK', 0}
 end

@@ -1,10 +1,10 @@
--- issueOfflineLicense: ARGV[5] product, ARGV[6] machine, ARGV[7] expires at (ms), ARGV[8] longest
--- allowed length (ms), ARGV[9] that length in days (for the message). The request's bounds are
+-- issueOfflineLicense: ARGV[10] product, ARGV[11] machine, ARGV[12] expires at (ms), ARGV[13] longest
+-- allowed length (ms), ARGV[14] that length in days (for the message). The request's bounds are
 -- checked against the caller's clock, which computed them; liveness uses the script's time.
 if not account_exists() then
   return no_account()
 end
-local product, machine, expires = ARGV[5], ARGV[6], tonumber(ARGV[7])
+local product, machine, expires = ARGV[10], ARGV[11], tonumber(ARGV[12])
 local sub = redis.call('HMGET', key('sub:' .. product), 'l', 'q', 'x')
 if not sub[1] then
   return denied('NO_SUBSCRIPTION', 'account ' .. ACCT .. ' has no ' .. product .. ' subscription')
@@ -14,14 +14,14 @@ if NOW >= sub_end then
   return denied('SUBSCRIPTION_EXPIRED', 'the ' .. product .. ' subscription expired at ' .. sub[3] .. ' (epoch ms)')
 end
 if expires <= CALLER_NOW then
-  return denied('INVALID_ARGUMENT', 'expires_at must be in the future: ' .. ARGV[7] .. ' (epoch ms)', 'expires_at')
+  return denied('INVALID_ARGUMENT', 'expires_at must be in the future: ' .. ARGV[12] .. ' (epoch ms)', 'expires_at')
 end
-if expires > CALLER_NOW + tonumber(ARGV[8]) then
-  return denied('INVALID_ARGUMENT', 'expires_at is more than ' .. ARGV[9] .. ' days ahead: ' .. ARGV[7] .. ' (epoch ms)',
+if expires > CALLER_NOW + tonumber(ARGV[13]) then
+  return denied('INVALID_ARGUMENT', 'expires_at is more than ' .. ARGV[14] .. ' days ahead: ' .. ARGV[12] .. ' (epoch ms)',
       'expires_at')
 end
 if expires > sub_end then
-  return denied('INVALID_ARGUMENT', 'expires_at ' .. ARGV[7] .. " is past the subscription's expiry " .. sub[3]
+  return denied('INVALID_ARGUMENT', 'expires_at ' .. ARGV[12] .. " is past the subscription's expiry " .. sub[3]
       .. ' (epoch ms)', 'expires_at')
 end
 if offline_live_for(product, machine) then

@@ -1,10 +1,10 @@
--- createOrganization: ARGV[5] org id (reserved in the global index beforehand), ARGV[6] parent id
--- ('' = top level), ARGV[7] name. The ordinal is the account's creation order, which "any other
+-- createOrganization: ARGV[10] org id (reserved in the global index beforehand), ARGV[11] parent id
+-- ('' = top level), ARGV[12] name. The ordinal is the account's creation order, which "any other
 -- organization" follows.
 if not account_exists() then
   return no_account()
 end
-local id, parent, name = ARGV[5], ARGV[6], ARGV[7]
+local id, parent, name = ARGV[10], ARGV[11], ARGV[12]
 if redis.call('HEXISTS', key('o'), id) == 1 then
   return denied('ALREADY_EXISTS', 'organization ' .. id .. ' already exists', 'org_id')
 end

@@ -1,9 +1,9 @@
--- Reads of one account, each from one consistent state; ARGV[5] names what, ARGV[6] its argument.
+-- Reads of one account, each from one consistent state; ARGV[10] names what, ARGV[11] its argument.
 -- Nothing here writes.
 if not account_exists() then
   return no_account()
 end
-local what, arg = ARGV[5], ARGV[6]
+local what, arg = ARGV[10], ARGV[11]
 if what == 'account' then
   return {'OK', redis.call('HGET', KEYS[1], 'n')}
 elseif what == 'subscription' then

@@ -1,9 +1,9 @@
--- release: ARGV[5] session id, ARGV[6] user id ('' skips the ownership check). {'OK', 0} when the
+-- release: ARGV[10] session id, ARGV[11] user id ('' skips the ownership check). {'OK', 0} when the
 -- session had already ended: releasing twice is not an error.
 if not account_exists() then
   return no_account()
 end
-local sid, user = ARGV[5], ARGV[6]
+local sid, user = ARGV[10], ARGV[11]
 local owner = redis.call('HGET', key('s:' .. sid), 'u')
 if not owner then
   return {'OK', 0}

@@ -1,16 +1,16 @@
--- sessions: one page of live sessions in id order. ARGV[5] product, ARGV[6] pool, ARGV[7] user,
--- ARGV[8] machine ('' = any), ARGV[9] page size, ARGV[10] page token ('' = from the start).
+-- sessions: one page of live sessions in id order. ARGV[10] product, ARGV[11] pool, ARGV[12] user,
+-- ARGV[13] machine ('' = any), ARGV[14] page size, ARGV[15] page token ('' = from the start).
 -- Scans at most SCAN_LIMIT ids per call so a sparse filter over a big account never holds Redis
 -- for long: a page may then come back short, with a token to go on from (ids are strictly after
 -- the token, so paging stays exact). Answers {'OK', next token or '', sessions...}.
 if not account_exists() then
   return no_account()
 end
-local product, pool, user, machine = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local size = tonumber(ARGV[9])
+local product, pool, user, machine = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
+local size = tonumber(ARGV[14])
 local from = '-'
-if ARGV[10] ~= '' then
-  from = '(' .. ARGV[10]
+if ARGV[15] ~= '' then
+  from = '(' .. ARGV[15]
 end
 local SCAN_LIMIT, CHUNK = 5000, 500
 local page, scanned, last, more = {}, 0, nil, false

@@ -1,10 +1,10 @@
--- setSubscription: ARGV[5] product, ARGV[6] licenses, ARGV[7] machine quota, ARGV[8] expires at (ms).
+-- setSubscription: ARGV[10] product, ARGV[11] licenses, ARGV[12] machine quota, ARGV[13] expires at (ms).
 -- Lowering licenses below allocated + in use + live offline licenses of the account pool is refused.
 if not account_exists() then
   return no_account()
 end
-local product = ARGV[5]
-local licenses = tonumber(ARGV[6])
+local product = ARGV[10]
+local licenses = tonumber(ARGV[11])
 local subkey = key('sub:' .. product)
 if redis.call('HEXISTS', subkey, 'l') == 1 then
   local floor = allocated(product, ACCT) + in_use(product, ACCT) + offline_live(product)
@@ -14,6 +14,6 @@ if redis.call('HEXISTS', subkey, 'l') == 1 then
   end
 end
 prune_offline(product)
-redis.call('HSET', subkey, 'l', ARGV[6], 'q', ARGV[7], 'x', ARGV[8])
+redis.call('HSET', subkey, 'l', ARGV[11], 'q', ARGV[12], 'x', ARGV[13])
 redis.call('SADD', key('prods'), product)
 return {'OK'}

@@ -156,7 +156,8 @@ public final class BrokerNode implements AutoCloseable {
                 .withErrorCounter(kind -> metrics.redisErrors(kind).increment())
                 // Re-indexing repairs what a node that died mid-acquire left unindexed: once per
                 // lease keeps "reclaimed within about one lease length" true even then.
-                .withReindexEvery(settings.leaseTtl()));
+                .withReindexEvery(settings.leaseTtl())
+                .withLearningPeriod(settings.redisLearningPeriod()));
         try {
             String keyPair = store.sharedValue(SIGNING_KEY, () -> Ed25519Signer.generate().encodeKeyPair())
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
 public record BrokerSettings(int port, int metricsPort, String adminToken, StoreKind store, String redisUri,
                              Duration redisTimeout, Path dataDir, Duration leaseTtl, boolean fsync, Duration shutdownGrace,
                              int metricsMaxPools, LogFormat logFormat, String logLevel, Path tlsCert, Path tlsKey,
-                             Path tlsClientCa) {
+                             Path tlsClientCa, Duration redisLearningPeriod) {
 
     public enum StoreKind { MEMORY, REDIS }
 
@@ -43,6 +43,7 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
         Objects.requireNonNull(redisTimeout, "redisTimeout");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(leaseTtl, "leaseTtl");
+        Objects.requireNonNull(redisLearningPeriod, "redisLearningPeriod");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(logFormat, "logFormat");
         Objects.requireNonNull(logLevel, "logLevel");
@@ -107,6 +108,18 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
         if (ttl != null && (ttl.compareTo(Duration.ofSeconds(1)) < 0 || ttl.compareTo(Duration.ofHours(24)) > 0)) {
             problems.add(describe(Setting.LEASE_TTL) + " must be between 1s and 24h, not " + raw.get(Setting.LEASE_TTL));
         }
+        Duration learning = ttl;
+        if (raw.get(Setting.REDIS_LEARNING_PERIOD) != null) {
+            try {
+                learning = Durations.parse(raw.get(Setting.REDIS_LEARNING_PERIOD));
+                if (!learning.isZero() && (learning.compareTo(Duration.ofSeconds(1)) < 0 || learning.compareTo(Duration.ofHours(24)) > 0)) {
+                    problems.add(describe(Setting.REDIS_LEARNING_PERIOD) + " must be 0s (off) or between 1s and 24h, not "
+                            + raw.get(Setting.REDIS_LEARNING_PERIOD));
+                }
+            } catch (IllegalArgumentException e) {
+                problems.add(describe(Setting.REDIS_LEARNING_PERIOD) + ": " + e.getMessage());
+            }
+        }
         Duration grace = duration(raw, Setting.SHUTDOWN_GRACE, problems);
         String fsyncText = raw.get(Setting.FSYNC);
         if (!fsyncText.equals("true") && !fsyncText.equals("false")) {
@@ -151,7 +164,8 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
             throw new InvalidSettingsException(message.toString());
         }
         return new BrokerSettings(port, metricsPort, adminToken, store, redisUri, redisTimeout, dataDir, ttl,
-                Boolean.parseBoolean(fsyncText), grace, maxPools, logFormat, logLevel, tlsCert, tlsKey, tlsClientCa);
+                Boolean.parseBoolean(fsyncText), grace, maxPools, logFormat, logLevel, tlsCert, tlsKey, tlsClientCa,
+                learning);
     }
 
     /** The readable file a setting names, or null when the setting is absent or bad (then a problem is added). */
@@ -222,7 +236,8 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
     public String toString() {
         return "port=" + port + " metricsPort=" + metricsPort + " adminToken=" + (adminToken == null ? "(generated)" : "****")
                 + " store=" + store.name().toLowerCase()
-                + (redisUri == null ? "" : " redisUri=" + maskPassword(redisUri) + " redisTimeout=" + redisTimeout)
+                + (redisUri == null ? "" : " redisUri=" + maskPassword(redisUri) + " redisTimeout=" + redisTimeout
+                        + " redisLearningPeriod=" + redisLearningPeriod)
                 + " dataDir=" + dataDir + " leaseTtl=" + leaseTtl + " fsync=" + fsync + " shutdownGrace=" + shutdownGrace
                 + " metricsMaxPools=" + metricsMaxPools + " logFormat=" + logFormat.name().toLowerCase() + " logLevel=" + logLevel
                 + (tlsCert == null ? " tls=off" : " tlsCert=" + tlsCert + " tlsKey=" + tlsKey

@@ -15,6 +15,10 @@ public enum Setting {
     REDIS_URI("--redis-uri", "BROKER_REDIS_URI", null, "redis://host:port, or a comma list of Redis Cluster seeds"),
     REDIS_TIMEOUT("--redis-timeout", "BROKER_REDIS_TIMEOUT", "500ms",
             "with --store redis: how long one Redis command may take before the call answers UNAVAILABLE"),
+    REDIS_LEARNING_PERIOD("--redis-learning-period", "BROKER_REDIS_LEARNING_PERIOD", null,
+            "with --store redis: after Redis is found to have lost acknowledged state, how long free licenses are kept for"
+                    + " the sessions granted before the loss (they come back as their agents renew) while new acquires answer"
+                    + " UNAVAILABLE STORE_RECOVERING; default the --lease-ttl, 0s turns it off"),
     DATA_DIR("--data-dir", "BROKER_DATA_DIR", "./data", "where the embedded store keeps its journal, snapshots and signing key"),
     LEASE_TTL("--lease-ttl", "BROKER_LEASE_TTL", "60s", "session lease length (ISO-8601 like PT1M, or 500ms, 30s, 2m, 1h)"),
     FSYNC("--fsync", "BROKER_FSYNC", "true", "fsync the journal before answering (false: survive a process crash, not a power loss)"),

@@ -28,12 +28,23 @@ public final class Ids {
         return accountId + '.' + random(random, SESSION_RANDOM_CHARS);
     }
 
-    /** The account a session id belongs to, or empty when the id is not one of ours. */
+    /**
+     * The account a session id belongs to, or empty when the id is not one of ours. A store may
+     * append its own ".suffix" to the ids it hands out (see {@link #sessionName}).
+     */
     public static Optional<String> accountOfSession(String sessionId) {
-        int dot = sessionId.lastIndexOf('.');
-        if (dot <= 0 || sessionId.length() - dot - 1 != SESSION_RANDOM_CHARS) {
+        int dot = sessionId.indexOf('.');
+        int end = dot + 1 + SESSION_RANDOM_CHARS;
+        if (dot <= 0 || sessionId.length() < end || (sessionId.length() > end && sessionId.charAt(end) != '.')) {
             return Optional.empty();
         }
         return Optional.of(sessionId.substring(0, dot));
+    }
+
+    /** The "account.random" part of a session id, without any suffix a store added; the id itself otherwise. */
+    public static String sessionName(String sessionId) {
+        int dot = sessionId.indexOf('.');
+        int end = dot + 1 + SESSION_RANDOM_CHARS;
+        return dot > 0 && sessionId.length() > end && sessionId.charAt(end) == '.' ? sessionId.substring(0, end) : sessionId;
     }
 }

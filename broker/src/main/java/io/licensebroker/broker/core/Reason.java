@@ -21,5 +21,10 @@ public enum Reason {
     USER_NOT_FOUND,
     ALREADY_EXISTS,
     PERMISSION_DENIED,
-    MACHINE_NOT_FOUND
+    MACHINE_NOT_FOUND,
+    /**
+     * A shared store lost recent changes and keeps its free licenses, for a while, for the sessions
+     * granted before the loss (a "learning period"); new sessions have to wait.
+     */
+    STORE_RECOVERING
 }

@@ -40,6 +40,10 @@ public record Session(String id, String accountId, String product, String userId
         return new Session(id, accountId, product, userId, machineId, poolId, fallback, requestId, startedAtMillis, expiresAt.toEpochMilli());
     }
 
+    public Session withId(String newId) {
+        return new Session(newId, accountId, product, userId, machineId, poolId, fallback, requestId, startedAtMillis, leaseExpiresAtMillis);
+    }
+
     public Session withPool(String newPoolId) {
         return new Session(id, accountId, product, userId, machineId, newPoolId, fallback, requestId, startedAtMillis, leaseExpiresAtMillis);
     }

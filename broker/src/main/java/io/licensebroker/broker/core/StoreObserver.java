@@ -17,4 +17,16 @@ public interface StoreObserver {
      */
     default void sessionsExpired(int count) {
     }
+
+    /**
+     * The store found it had lost state of {@code accountId}: {@code lostAcquires} acquires this
+     * node had seen are gone (Redis restarted without its data, or a replica that lacked the last
+     * writes took over).
+     */
+    default void stateLost(String accountId, long lostAcquires) {
+    }
+
+    /** A session the store had lost was taken back when its agent renewed it. */
+    default void sessionReadmitted() {
+    }
 }

@@ -73,6 +73,7 @@ final class Errors {
             case INVALID_ARGUMENT -> Code.INVALID_ARGUMENT;
             case ALREADY_EXISTS -> Code.ALREADY_EXISTS;
             case PERMISSION_DENIED -> Code.PERMISSION_DENIED;
+            case STORE_RECOVERING -> Code.UNAVAILABLE;
         };
     }
 

@@ -29,7 +29,8 @@ final class Validation {
     static final int MAX_MACHINE_ID = 128;
     static final int MAX_USER_ID = 128;
     static final int MAX_REQUEST_ID = 128;
-    static final int MAX_SESSION_ID = 200;
+    /** Room for the Redis store's ids: account, random part, and a ticket with product and machine (at most 276). */
+    static final int MAX_SESSION_ID = 320;
     static final int MAX_ORG_ID = 32;
     static final int MAX_PROJECT_ORGS = 1000;
     static final long MAX_COUNT = 1_000_000_000L;

@@ -136,12 +136,31 @@ public final class BrokerMetrics implements AutoCloseable {
         return rpc;
     }
 
-    /** Where a store reports what no caller asks about: {@code license_sessions_expired_total}. */
+    /**
+     * Where a store reports what no caller asks about: {@code license_sessions_expired_total}, and
+     * for Redis {@code broker_redis_state_losses_total} and {@code license_sessions_readmitted_total}
+     * (registered on first use, so an embedded store exports neither).
+     */
     public StoreObserver storeObserver() {
         return new StoreObserver() {
             @Override
             public void sessionsExpired(int count) {
                 expired.increment(count);
+            }
+
+            @Override
+            public void stateLost(String accountId, long lostAcquires) {
+                // Per event, not per account: an account label would be unbounded.
+                Counter.builder("broker.redis.state.losses")
+                        .description("Times this node found that Redis had lost acknowledged state of an account")
+                        .register(registry).increment();
+            }
+
+            @Override
+            public void sessionReadmitted() {
+                Counter.builder("license.sessions.readmitted")
+                        .description("Sessions Redis had lost that were taken back when their agents renewed")
+                        .register(registry).increment();
             }
         };
     }

@@ -7,6 +7,7 @@ import io.licensebroker.broker.core.AcquirePlan;
 import io.licensebroker.broker.core.AcquireRequest;
 import io.licensebroker.broker.core.Credential;
 import io.licensebroker.broker.core.Decision;
+import io.licensebroker.broker.core.Ids;
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.core.LicenseUsage;
 import io.licensebroker.broker.core.Machine;
@@ -28,10 +29,12 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.ZAddArgs;
 
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -90,6 +93,8 @@ public final class RedisStore implements LicenseStore {
     /** Plans recomputed for one acquire at most, when the configuration keeps changing meanwhile. */
     private static final int MAX_PLAN_ATTEMPTS = 16;
     private static final String[] NO_ARGS = new String[0];
+    /** Arguments every account script takes before its own (see common.lua). */
+    private static final int COMMON_ARGS = 9;
 
     /** Where scripts take "now" from. */
     public enum TimeSource {
@@ -111,12 +116,15 @@ public final class RedisStore implements LicenseStore {
      *                           index after a node died between a session's start and its index entry
      * @param maxQueuedCommands  commands waiting for a reply at most; more are refused at once
      * @param replyThreads       threads that handle replies (never Netty's)
-     * @param observer           hears of leases the reaper ended
+     * @param observer           hears of leases the reaper ended, of lost state and re-admitted sessions
      * @param errors             hears the kind of every Redis failure (for an error counter)
+     * @param learningPeriod     after Redis is found to have lost state, how long free licenses are kept
+     *                           for the sessions granted before the loss (zero: not at all); at least
+     *                           a lease, so that every such session's agent has renewed
      */
     public record Options(String uri, Duration commandTimeout, TimeSource timeSource, Duration tombstoneRetention,
                           Duration reindexEvery, int maxQueuedCommands, int replyThreads, StoreObserver observer,
-                          Consumer<String> errors) {
+                          Consumer<String> errors, Duration learningPeriod) {
         public Options {
             Objects.requireNonNull(uri, "uri");
             Objects.requireNonNull(observer, "observer");
@@ -125,41 +133,51 @@ public final class RedisStore implements LicenseStore {
             positive(commandTimeout, "commandTimeout");
             positive(tombstoneRetention, "tombstoneRetention");
             positive(reindexEvery, "reindexEvery");
+            Objects.requireNonNull(learningPeriod, "learningPeriod");
+            if (learningPeriod.isNegative()) {
+                throw new IllegalArgumentException("learningPeriod cannot be negative: " + learningPeriod);
+            }
             if (maxQueuedCommands < 1 || replyThreads < 1) {
                 throw new IllegalArgumentException("maxQueuedCommands and replyThreads must be positive");
             }
         }
 
-        /** Server time, 500 ms timeouts, 10 minutes of tombstones, a re-index every minute. */
+        /** Server time, 500 ms timeouts, 10 minutes of tombstones, a re-index every minute, a learning period of a minute. */
         public static Options defaults(String uri) {
             return new Options(uri, Duration.ofMillis(500), TimeSource.SERVER, Duration.ofMinutes(10), Duration.ofMinutes(1),
-                    10_000, Math.max(2, Runtime.getRuntime().availableProcessors()), StoreObserver.NONE, kind -> { });
+                    10_000, Math.max(2, Runtime.getRuntime().availableProcessors()), StoreObserver.NONE, kind -> { },
+                    Duration.ofMinutes(1));
         }
 
         public Options withCommandTimeout(Duration timeout) {
-            return new Options(uri, timeout, timeSource, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads, observer, errors);
+            return new Options(uri, timeout, timeSource, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads, observer, errors, learningPeriod);
         }
 
         public Options withTimeSource(TimeSource source) {
-            return new Options(uri, commandTimeout, source, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads, observer, errors);
+            return new Options(uri, commandTimeout, source, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads, observer, errors, learningPeriod);
         }
 
         public Options withTombstoneRetention(Duration retention) {
-            return new Options(uri, commandTimeout, timeSource, retention, reindexEvery, maxQueuedCommands, replyThreads, observer, errors);
+            return new Options(uri, commandTimeout, timeSource, retention, reindexEvery, maxQueuedCommands, replyThreads, observer, errors, learningPeriod);
         }
 
         public Options withReindexEvery(Duration every) {
-            return new Options(uri, commandTimeout, timeSource, tombstoneRetention, every, maxQueuedCommands, replyThreads, observer, errors);
+            return new Options(uri, commandTimeout, timeSource, tombstoneRetention, every, maxQueuedCommands, replyThreads, observer, errors, learningPeriod);
         }
 
         public Options withObserver(StoreObserver storeObserver) {
             return new Options(uri, commandTimeout, timeSource, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads,
-                    storeObserver, errors);
+                    storeObserver, errors, learningPeriod);
         }
 
         public Options withErrorCounter(Consumer<String> errorKinds) {
             return new Options(uri, commandTimeout, timeSource, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads,
-                    observer, errorKinds);
+                    observer, errorKinds, learningPeriod);
+        }
+
+        public Options withLearningPeriod(Duration period) {
+            return new Options(uri, commandTimeout, timeSource, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads,
+                    observer, errors, period);
         }
 
         private static void positive(Duration d, String name) {
@@ -177,7 +195,21 @@ public final class RedisStore implements LicenseStore {
     private final RedisLink link;
     private final String timeSource;
     private final String retentionMs;
+    private final String learningMs;
+    private final String operationMs;
     private final Duration reindexEvery;
+    private final SecureRandom random = new SecureRandom();
+    /** Names this node's acquire count in each account (see common.lua, "state loss"); new per process. */
+    private final String nodeId = Ids.random(random, 16);
+    /**
+     * The highest acquire count of this node seen per account. Kept a day after this node's last
+     * acquire there (Redis forgets idle nodes after a week, so a count is never compared with a
+     * pruned one).
+     */
+    private final Cache<String, Long> acquiresSeen = Caffeine.newBuilder().maximumSize(1_000_000)
+            .expireAfterWrite(Duration.ofDays(1)).build();
+    /** Each account's key for session tickets: made once, never changed. */
+    private final Cache<String, byte[]> sessionKeys = Caffeine.newBuilder().maximumSize(100_000).build();
     private final Cache<String, Credential> credentials = Caffeine.newBuilder().maximumSize(100_000).build();
     private final Cache<String, String> organizationAccounts = Caffeine.newBuilder().maximumSize(100_000).build();
     private final Cache<String, CachedPlan> plans = Caffeine.newBuilder().maximumSize(100_000)
@@ -193,6 +225,9 @@ public final class RedisStore implements LicenseStore {
         this.observer = options.observer();
         this.timeSource = options.timeSource() == TimeSource.SERVER ? "S" : "C";
         this.retentionMs = Long.toString(options.tombstoneRetention().toMillis());
+        this.learningMs = Long.toString(options.learningPeriod().toMillis());
+        // A re-sent command arrives within its timeout; the first run's reply is kept a while longer.
+        this.operationMs = Long.toString(Math.max(5_000, 4 * options.commandTimeout().toMillis()));
         this.reindexEvery = options.reindexEvery();
     }
 
@@ -243,7 +278,7 @@ public final class RedisStore implements LicenseStore {
         }
         // The account first, then the global list: a list entry never names a missing account. An
         // attempt that stopped in between is repaired by the next createAccount of that id.
-        return run(account.id(), null, Script.ACCOUNT_CREATE, account.name()).thenCompose(reply -> {
+        return runOnce(account.id(), null, Script.ACCOUNT_CREATE, account.name()).thenCompose(reply -> {
             if (isOk(reply)) {
                 return link.<Boolean>call(c -> c.hset(Keys.ACCOUNTS, account.id(), account.name()))
                         .thenApply(x -> Decision.granted(account));
@@ -348,7 +383,7 @@ public final class RedisStore implements LicenseStore {
         // organization; see global_org_reserve.lua for why this order is the safe one.
         return link.<String>eval(Script.ORG_RESERVE, ScriptOutputType.VALUE,
                         new String[]{Keys.ORGANIZATION_SEQUENCE, Keys.ORGANIZATIONS}, accountId)
-                .thenCompose(orgId -> run(accountId, null, Script.ORG_CREATE, orgId, parentId == null ? "" : parentId, name)
+                .thenCompose(orgId -> runOnce(accountId, null, Script.ORG_CREATE, orgId, parentId == null ? "" : parentId, name)
                         .thenCompose(reply -> {
                             if (isOk(reply)) {
                                 organizationAccounts.put(orgId, accountId);
@@ -447,8 +482,13 @@ public final class RedisStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Session>> acquire(String accountId, AcquireRequest request) {
+        return acquire(accountId, request, false).thenCompose(d -> presented(accountId, d));
+    }
+
+    /** {@code readmit}: take back a session Redis forgot, during a learning period (see {@link #renew}). */
+    private CompletableFuture<Decision<Session>> acquire(String accountId, AcquireRequest request, boolean readmit) {
         String planKey = accountId + '\n' + request.userId();
-        return acquire(accountId, request, planKey, plans.getIfPresent(planKey), 1);
+        return acquire(accountId, request, planKey, plans.getIfPresent(planKey), 1, readmit);
     }
 
     /**
@@ -456,7 +496,7 @@ public final class RedisStore implements LicenseStore {
      * configuration to compute one from, and nothing has changed yet).
      */
     private CompletableFuture<Decision<Session>> acquire(String accountId, AcquireRequest r, String planKey, CachedPlan plan,
-                                                         int attempt) {
+                                                         int attempt, boolean readmit) {
         List<String> args = new ArrayList<>();
         args.add(plan == null ? "" : plan.version());
         args.add(r.product());
@@ -468,11 +508,13 @@ public final class RedisStore implements LicenseStore {
         args.add(Long.toString(r.leaseExpiresAt().toEpochMilli() - r.now().toEpochMilli()));
         if (plan != null) {
             args.add(plan.plan().exhaustedReason().name());
+            args.add(readmit ? "1" : "0");
             for (AcquirePlan.Step step : plan.plan().steps()) {
                 args.add(step instanceof AcquirePlan.PoolStep p ? "P" + (p.fallback() ? '1' : '0') + p.poolId() : "A");
             }
         } else {
             args.add(Reason.NO_LICENSE_AVAILABLE.name());
+            args.add(readmit ? "1" : "0");
         }
         return run(accountId, r.now(), Script.ACQUIRE, args.toArray(NO_ARGS)).thenCompose(reply -> {
             if ("STALE".equals(kind(reply))) {
@@ -482,7 +524,7 @@ public final class RedisStore implements LicenseStore {
                     throw new StoreUnavailableException("the configuration of account " + accountId
                             + " changed during each of " + attempt + " attempts", null);
                 }
-                return acquire(accountId, r, planKey, fresh, attempt + 1);
+                return acquire(accountId, r, planKey, fresh, attempt + 1, readmit);
             }
             if (!isOk(reply)) {
                 return done(denial(reply));
@@ -505,22 +547,61 @@ public final class RedisStore implements LicenseStore {
         return new CachedPlan(str(reply, 1), plan);
     }
 
+    /**
+     * Renews by the session's name. During a learning period a session Redis does not know is
+     * re-admitted when its id carries a valid ticket for this user (see {@link SessionTickets}): it
+     * is acquired again under the same id, through the same plan and checks as any acquire, so the
+     * pools can never be oversubscribed; if no license is free for it, it is lost after all.
+     */
     @Override
     public CompletionStage<Decision<Session>> renew(String accountId, String sessionId, String userId, Instant now, Instant newExpiry) {
-        return run(accountId, now, Script.RENEW, sessionId, userId == null ? "" : userId, ms(newExpiry),
+        String name = Ids.sessionName(sessionId);
+        return run(accountId, now, Script.RENEW, name, userId == null ? "" : userId, ms(newExpiry),
                 Long.toString(newExpiry.toEpochMilli() - now.toEpochMilli()))
-                .thenApply(reply -> isOk(reply) ? Decision.granted(Codec.session(accountId, reply, 1)) : denial(reply));
+                .thenCompose(reply -> {
+                    if ("READMIT".equals(kind(reply))) {
+                        return readmit(accountId, sessionId, userId, now, newExpiry);
+                    }
+                    return presented(accountId, isOk(reply) ? Decision.granted(Codec.session(accountId, reply, 1)) : denial(reply));
+                });
+    }
+
+    private CompletableFuture<Decision<Session>> readmit(String accountId, String sessionId, String userId, Instant now,
+                                                         Instant newExpiry) {
+        String name = Ids.sessionName(sessionId);
+        Decision<Session> unknown = Decision.denied(Reason.SESSION_NOT_FOUND, "no live session " + name, "session_id");
+        Optional<SessionTickets.Ticket> ticket = SessionTickets.parse(sessionId);
+        if (ticket.isEmpty() || userId == null) {
+            return done(unknown);
+        }
+        SessionTickets.Ticket t = ticket.get();
+        return sessionKey(accountId).thenCompose(key -> {
+            if (key == null || !SessionTickets.verify(key, t, userId)) {
+                return done(unknown);
+            }
+            AcquireRequest again = new AcquireRequest(t.product(), userId, t.machineId(), "", name, now, newExpiry);
+            return acquire(accountId, again, true).thenApply(d -> {
+                if (d.isGranted()) {
+                    observer.sessionReadmitted();
+                    LOG.log(System.Logger.Level.INFO, "re-admitted session {0} that Redis had lost", name);
+                    return Decision.granted(SessionTickets.present(key, d.value()));
+                }
+                Decision.Denied<Session> refused = (Decision.Denied<Session>) d;
+                return Decision.<Session>denied(Reason.SESSION_NOT_FOUND, "Redis lost session " + name
+                        + " and it could not be taken back: " + refused.detail(), "session_id");
+            });
+        });
     }
 
     @Override
     public CompletionStage<Decision<Boolean>> release(String accountId, String sessionId, String userId, Instant now) {
-        return run(accountId, now, Script.RELEASE, sessionId, userId == null ? "" : userId)
+        return runOnce(accountId, now, Script.RELEASE, Ids.sessionName(sessionId), userId == null ? "" : userId)
                 .thenApply(reply -> isOk(reply) ? Decision.granted(num(reply, 1) == 1) : denial(reply));
     }
 
     @Override
     public CompletionStage<Decision<Boolean>> terminate(String accountId, String sessionId, Instant now) {
-        return run(accountId, now, Script.TERMINATE, sessionId)
+        return runOnce(accountId, now, Script.TERMINATE, Ids.sessionName(sessionId))
                 .thenApply(reply -> isOk(reply) ? Decision.granted(num(reply, 1) == 1) : denial(reply));
     }
 
@@ -528,15 +609,20 @@ public final class RedisStore implements LicenseStore {
     public CompletionStage<Decision<SessionPage>> sessions(String accountId, SessionQuery q) {
         return run(accountId, null, Script.SESSIONS, orEmpty(q.product()), orEmpty(q.poolId()), orEmpty(q.userId()),
                 orEmpty(q.machineId()), Integer.toString(q.pageSize()), orEmpty(q.pageToken()))
-                .thenApply(reply -> {
+                .thenCompose(reply -> {
                     if (!isOk(reply)) {
-                        return denial(reply);
+                        return done(denial(reply));
                     }
                     List<Session> page = new ArrayList<>();
                     for (int at = 2; at + Codec.SESSION_FIELDS <= reply.size(); at += Codec.SESSION_FIELDS) {
                         page.add(Codec.session(accountId, reply, at));
                     }
-                    return Decision.granted(new SessionPage(page, Codec.optional(reply, 1)));
+                    String next = Codec.optional(reply, 1);
+                    if (page.isEmpty()) {
+                        return done(Decision.granted(new SessionPage(page, next)));
+                    }
+                    return sessionKey(accountId).thenApply(key -> Decision.granted(new SessionPage(
+                            page.stream().map(session -> SessionTickets.present(key, session)).toList(), next)));
                 });
     }
 
@@ -564,14 +650,14 @@ public final class RedisStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Boolean>> deactivateMachine(String accountId, String product, String machineId, Instant now) {
-        return run(accountId, now, Script.MACHINE_DEACTIVATE, product, machineId)
+        return runOnce(accountId, now, Script.MACHINE_DEACTIVATE, product, machineId)
                 .thenApply(reply -> isOk(reply) ? Decision.granted(num(reply, 1) == 1) : denial(reply));
     }
 
     @Override
     public CompletionStage<Decision<OfflineLicense>> issueOfflineLicense(String accountId, String product, String machineId,
                                                                          Instant expiresAt, Duration maxLength, Instant now) {
-        return run(accountId, now, Script.OFFLINE_ISSUE, product, machineId, ms(expiresAt), Long.toString(maxLength.toMillis()),
+        return runOnce(accountId, now, Script.OFFLINE_ISSUE, product, machineId, ms(expiresAt), Long.toString(maxLength.toMillis()),
                 Long.toString(maxLength.toDays()))
                 .thenApply(reply -> isOk(reply)
                         ? Decision.granted(new OfflineLicense(accountId, product, machineId, Instant.ofEpochMilli(num(reply, 1)),
@@ -709,13 +795,73 @@ public final class RedisStore implements LicenseStore {
 
     /** Runs an account script with the common arguments (see common.lua); {@code now} null: none. */
     private CompletableFuture<List<Object>> run(String accountId, Instant now, Script script, String... verbArgs) {
-        String[] args = new String[4 + verbArgs.length];
+        return runScript(accountId, now, script, "", verbArgs);
+    }
+
+    /**
+     * {@link #run} for a change that is not idempotent: a re-send of the command by the Redis client
+     * after a reconnect answers what the first run did instead of running again.
+     */
+    private CompletableFuture<List<Object>> runOnce(String accountId, Instant now, Script script, String... verbArgs) {
+        return runScript(accountId, now, script, Ids.random(random, 26), verbArgs);
+    }
+
+    private CompletableFuture<List<Object>> runScript(String accountId, Instant now, Script script, String operationId,
+                                                      String... verbArgs) {
+        Long seen = acquiresSeen.getIfPresent(accountId);
+        String[] args = new String[COMMON_ARGS + verbArgs.length];
         args[0] = accountId;
         args[1] = timeSource;
         args[2] = now == null ? "0" : ms(now);
         args[3] = retentionMs;
-        System.arraycopy(verbArgs, 0, args, 4, verbArgs.length);
-        return link.run(script, new String[]{Keys.account(accountId)}, args);
+        args[4] = nodeId;
+        args[5] = seen == null ? "0" : seen.toString();
+        args[6] = learningMs;
+        args[7] = operationId;
+        args[8] = operationMs;
+        System.arraycopy(verbArgs, 0, args, COMMON_ARGS, verbArgs.length);
+        return link.run(script, new String[]{Keys.account(accountId)}, args).thenApply(wrapped -> {
+            // {lost, this node's acquire count, the verb's reply...}: see finish() in common.lua
+            long lost = num(wrapped, 0);
+            long count = num(wrapped, 1);
+            if (lost > 0) {
+                acquiresSeen.put(accountId, count);
+                LOG.log(System.Logger.Level.WARNING, "Redis lost state of account {0}: {1} acquires this node had seen are gone;"
+                        + " free licenses are kept for the sessions granted before the loss for {2} ms", accountId, lost, learningMs);
+                observer.stateLost(accountId, lost);
+            } else if (count > 0 && (seen == null || count > seen)) {
+                acquiresSeen.asMap().merge(accountId, count, Math::max);
+            }
+            return wrapped.subList(2, wrapped.size());
+        });
+    }
+
+    /** The account's key for session tickets, or null when the account does not exist. */
+    private CompletableFuture<byte[]> sessionKey(String accountId) {
+        byte[] cached = sessionKeys.getIfPresent(accountId);
+        if (cached != null) {
+            return done(cached);
+        }
+        byte[] candidate = new byte[32];
+        random.nextBytes(candidate);
+        return run(accountId, null, Script.SESSION_KEY, HexFormat.of().formatHex(candidate)).thenApply(reply -> {
+            if (!isOk(reply)) {
+                return null;
+            }
+            byte[] key = HexFormat.of().parseHex(str(reply, 1));
+            sessionKeys.put(accountId, key);
+            return key;
+        });
+    }
+
+    /** A granted session as agents see it: with its ticketed id. */
+    private CompletableFuture<Decision<Session>> presented(String accountId, Decision<Session> decision) {
+        if (!decision.isGranted()) {
+            return done(decision);
+        }
+        return sessionKey(accountId).thenApply(key -> key == null
+                ? decision
+                : Decision.granted(SessionTickets.present(key, decision.value())));
     }
 
     private CompletableFuture<List<Object>> read(String accountId, String what, String arg) {

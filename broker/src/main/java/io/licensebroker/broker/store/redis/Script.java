@@ -10,7 +10,8 @@ import java.util.HexFormat;
 
 /**
  * One Lua script from {@code resources/redis}, with the SHA1 that EVALSHA names it by. Account
- * scripts get {@code common.lua} (argument conventions and shared rules) prepended.
+ * scripts get {@code common.lua} (argument conventions and shared rules) prepended, and their
+ * body becomes the function common.lua's {@code finish} runs.
  */
 record Script(String name, String body, String sha) {
 
@@ -29,12 +30,14 @@ record Script(String name, String body, String sha) {
     static final Script REAP = account("reap");
     static final Script READ = account("read");
     static final Script SESSIONS = account("sessions");
+    static final Script SESSION_KEY = account("session_key");
     static final Script ORG_RESERVE = global("global_org_reserve");
     static final Script CREDENTIAL_ADD = global("global_credential_add");
     static final Script DUE = global("global_due");
 
+    /** The verb runs inside common.lua's {@code finish}, which adds what every reply carries. */
     private static Script account(String name) {
-        return of(name, resource("common") + "\n" + resource(name));
+        return of(name, resource("common") + "\nreturn finish(function()\n" + resource(name) + "\nend)\n");
     }
 
     private static Script global(String name) {

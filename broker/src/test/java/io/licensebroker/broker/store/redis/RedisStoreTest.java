@@ -3,10 +3,12 @@ package io.licensebroker.broker.store.redis;
 import io.licensebroker.broker.core.Account;
 import io.licensebroker.broker.core.AcquireRequest;
 import io.licensebroker.broker.core.Decision;
+import io.licensebroker.broker.core.Ids;
 import io.licensebroker.broker.core.PolicySettings;
 import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.Session;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -90,6 +92,47 @@ class RedisStoreTest {
         Decision<Session> afterEnd = join(store.acquire("AC-1", once));
         assertEquals(Reason.SESSION_TERMINATED, ((Decision.Denied<Session>) afterEnd).reason(), "the first run's session ended");
         assertEquals(0, join(store.usage("AC-1", "KRE", now)).value().row("AC-1").inUse());
+    }
+
+    /**
+     * The same for the changes that are not idempotent by themselves: the store gives each call an
+     * operation id, and a re-run of a script with the same id (what a re-send is) answers the first
+     * run's reply instead of "already released", "already exists" and the like.
+     */
+    @Test
+    void reSentChangesAnswerWhatTheirFirstRunDid() {
+        RedisStore store = store();
+        Instant now = Instant.parse("2030-01-01T00:00:00Z");
+        assertEquals(List.of("OK"), replay(Script.ACCOUNT_CREATE, "AC-1", "op-1", now, "One"));
+        assertEquals(List.of("OK"), replay(Script.ACCOUNT_CREATE, "AC-1", "op-1", now, "One"), "re-sent");
+        assertEquals(Reason.ALREADY_EXISTS, ((Decision.Denied<Account>) join(store.createAccount(new Account("AC-1", "One")))).reason(),
+                "a second createAccount is still refused");
+        assertTrue(join(store.setSubscription("AC-1", "KRE", 2, 10, now.plus(Duration.ofDays(30)), now)).isGranted());
+        assertTrue(join(store.upsertUser("AC-1", "u", null, List.of())).isGranted());
+
+        assertEquals(List.of("OK"), replay(Script.ORG_CREATE, "AC-1", "op-2", now, "OG-900", "", "Org"));
+        assertEquals(List.of("OK"), replay(Script.ORG_CREATE, "AC-1", "op-2", now, "OG-900", "", "Org"), "re-sent");
+        assertEquals(List.of("OG-900"), join(store.organizations("AC-1")).value().stream().map(o -> o.id()).toList());
+
+        Session session = join(store.acquire("AC-1", new AcquireRequest("KRE", "u", "m", "", "AC-1.bbbbbbbbbbbbbbbbbbbbbbbbbb",
+                now, now.plusSeconds(60)))).value();
+        String name = Ids.sessionName(session.id());
+        assertEquals(List.of("OK", 1L), replay(Script.RELEASE, "AC-1", "op-3", now, name, "u"));
+        assertEquals(List.of("OK", 1L), replay(Script.RELEASE, "AC-1", "op-3", now, name, "u"), "re-sent: it did release");
+        assertEquals(List.of("OK", 0L), replay(Script.RELEASE, "AC-1", "op-4", now, name, "u"), "a second release");
+        assertEquals(0, join(store.usage("AC-1", "KRE", now)).value().row("AC-1").inUse());
+        assertFalse(join(store.release("AC-1", session.id(), "u", now)).value());
+    }
+
+    /** Runs {@code script} as the store would, with the operation id {@code op}; answers the verb's reply. */
+    private static List<Object> replay(Script script, String accountId, String op, Instant now, String... verbArgs) {
+        List<String> args = new ArrayList<>(List.of(accountId, "C", Long.toString(now.toEpochMilli()), "600000", "test-node", "0", "0",
+                op, "60000"));
+        args.addAll(List.of(verbArgs));
+        List<Object> wrapped = new ArrayList<>();
+        REDIS.server().with(c -> wrapped.addAll(c.sync().<List<Object>>eval(script.body(), ScriptOutputType.MULTI,
+                new String[]{Keys.account(accountId)}, args.toArray(new String[0]))));
+        return wrapped.subList(2, wrapped.size());
     }
 
     @Test
