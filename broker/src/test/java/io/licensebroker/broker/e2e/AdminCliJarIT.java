@@ -10,11 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * The admin command line as shipped: {@code java -jar license-broker.jar <command>} in its own
@@ -27,25 +24,9 @@ class AdminCliJarIT {
     @TempDir
     Path dataDir;
 
-    private record Run(int exit, String out) {
-    }
-
-    private static Run cli(int port, String... args) throws IOException, InterruptedException {
-        String jar = System.getProperty("broker.jar", "target/license-broker.jar");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx128m", "-jar", jar));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    private static JarCli.Run cli(int port, String... args) throws IOException, InterruptedException {
         // Two targets on the same node: the multi-node resolver works inside the shaded jar.
-        pb.environment().put("BROKER_TARGET", "127.0.0.1:" + port + ",localhost:" + port);
-        pb.environment().put("BROKER_TOKEN", ADMIN);
-        Process p = pb.start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("the command did not finish: " + String.join(" ", args));
-        }
-        return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+        return JarCli.run(Map.of("BROKER_TARGET", "127.0.0.1:" + port + ",localhost:" + port, "BROKER_TOKEN", ADMIN), args);
     }
 
     @Test
@@ -54,17 +35,17 @@ class AdminCliJarIT {
              LicenseAdminClient admin = LicenseAdminClient.builder().target("127.0.0.1:" + broker.port()).token(ADMIN).build()) {
             LicenseUsage rpc = admin.getLicenseUsage("demo", "");
 
-            Run json = cli(broker.port(), "usage", "--account", "demo", "--output", "json");
+            JarCli.Run json = cli(broker.port(), "usage", "--account", "demo", "--output", "json");
             assertEquals(0, json.exit(), json.out());
             LicenseUsage.Builder parsed = LicenseUsage.newBuilder();
             JsonFormat.parser().merge(json.out(), parsed);
             assertEquals(rpc, parsed.build());
 
-            Run table = cli(broker.port(), "usage", "--account", "demo");
+            JarCli.Run table = cli(broker.port(), "usage", "--account", "demo");
             assertEquals(0, table.exit(), table.out());
             assertTrue(table.out().lines().anyMatch(l -> l.matches("OG-1 +Engineering +demo +20 +20 +0 +20")), table.out());
 
-            Run refused = cli(broker.port(), "usage", "--account", "nobody");
+            JarCli.Run refused = cli(broker.port(), "usage", "--account", "nobody");
             assertEquals(1, refused.exit());
             assertTrue(refused.out().contains("ACCOUNT_NOT_FOUND"), refused.out());
         }

@@ -2,14 +2,18 @@ package io.licensebroker.broker.e2e;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /** Real Netty channels and bearer-token stubs for end-to-end tests. */
@@ -19,6 +23,12 @@ final class GrpcClients {
 
     static ManagedChannel channel(int port) {
         return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    }
+
+    /** A TLS channel to {@code localhost:port} trusting only the certificates in {@code trustedPem}. */
+    static ManagedChannel tlsChannel(int port, Path trustedPem) throws IOException {
+        return Grpc.newChannelBuilderForAddress("localhost", port,
+                TlsChannelCredentials.newBuilder().trustManager(trustedPem.toFile()).build()).build();
     }
 
     static <S extends AbstractStub<S>> S withToken(S stub, String token) {
