@@ -160,6 +160,19 @@ final class BrokerSettingsTest {
         assertNull(BrokerSettings.resolve(Map.of(), Map.of()).tlsCert());
     }
 
+    @Test
+    void theRedisLearningPeriodFollowsTheLeaseUnlessGivenAndZeroTurnsItOff() {
+        assertEquals(Duration.ofSeconds(30), BrokerSettings.resolve(flags(Setting.LEASE_TTL, "30s"), Map.of()).redisLearningPeriod());
+        assertEquals(Duration.ZERO, BrokerSettings.resolve(flags(Setting.REDIS_LEARNING_PERIOD, "0s"), Map.of()).redisLearningPeriod());
+        assertEquals(Duration.ofMinutes(5), BrokerSettings.resolve(Map.of(), Map.of("BROKER_REDIS_LEARNING_PERIOD", "5m"))
+                .redisLearningPeriod());
+        for (String bad : new String[]{"500ms", "25h", "-1s", "soon"}) {
+            String message = assertThrows(BrokerSettings.InvalidSettingsException.class,
+                    () -> BrokerSettings.resolve(flags(Setting.REDIS_LEARNING_PERIOD, bad), Map.of())).getMessage();
+            assertTrue(message.contains("--redis-learning-period [BROKER_REDIS_LEARNING_PERIOD]"), message);
+        }
+    }
+
     /** The command line in-process; only for refusals, which return before anything starts. */
     private static Outcome serve(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -568,7 +568,8 @@ final class AdminRpcTest {
                 ok("an id naming an account that does not exist: false", w ->
                         assertFalse(w.root().terminateSession(terminate("nosuch." + "a".repeat(26))).getTerminated())),
                 invalid("session_id missing", "session_id", w -> () -> w.root().terminateSession(terminate(""))),
-                invalid("session_id over 200 characters", "session_id", w -> () -> w.root().terminateSession(terminate("s".repeat(201)))),
+                invalid("session_id over " + Validation.MAX_SESSION_ID + " characters", "session_id",
+                        w -> () -> w.root().terminateSession(terminate("s".repeat(Validation.MAX_SESSION_ID + 1)))),
                 denied("another account's session", w -> {
                     String id = w.acquire(w.carolKey, "m1").getSessionId();
                     return () -> w.admin(w.acmeAdmin).terminateSession(terminate(id));

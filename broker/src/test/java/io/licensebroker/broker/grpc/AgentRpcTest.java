@@ -126,7 +126,8 @@ final class AgentRpcTest {
                     assertEquals(Protos.duration(World.LEASE.dividedBy(3)), r.getRenewInterval());
                 }),
                 invalid("session_id missing", "session_id", w -> () -> w.agent(w.aliceKey).renewSession(renew(""))),
-                invalid("session_id of 201 characters", "session_id", w -> () -> w.agent(w.aliceKey).renewSession(renew("s".repeat(201)))),
+                invalid("session_id over " + Validation.MAX_SESSION_ID + " characters", "session_id",
+                        w -> () -> w.agent(w.aliceKey).renewSession(renew("s".repeat(Validation.MAX_SESSION_ID + 1)))),
                 invalid("session_id not ASCII", "session_id", w -> () -> w.agent(w.aliceKey).renewSession(renew("acme.é"))),
                 refused("a session id that never existed", NOT_FOUND, "SESSION_NOT_FOUND", "session_id",
                         w -> () -> w.agent(w.aliceKey).renewSession(renew(UNKNOWN_SESSION))),

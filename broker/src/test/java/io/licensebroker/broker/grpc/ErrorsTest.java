@@ -49,6 +49,8 @@ final class ErrorsTest {
         CONTRACT.put(Reason.INVALID_ARGUMENT, Status.Code.INVALID_ARGUMENT);
         CONTRACT.put(Reason.ALREADY_EXISTS, Status.Code.ALREADY_EXISTS);
         CONTRACT.put(Reason.PERMISSION_DENIED, Status.Code.PERMISSION_DENIED);
+        // Added by us: retryable, like every UNAVAILABLE.
+        CONTRACT.put(Reason.STORE_RECOVERING, Status.Code.UNAVAILABLE);
     }
 
     @Test
