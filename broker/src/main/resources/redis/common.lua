@@ -10,7 +10,8 @@
 --
 -- Every verb runs inside finish() (Script.java wraps it), which answers {lost, node count, reply...}:
 -- lost is how many of this node's acquires Redis had forgotten (see "state loss" below), node
--- count the node's acquire count after the verb.
+-- count the node's acquire count after the verb if the verb changed it (else 0; -1 when the
+-- account itself is gone).
 --
 -- Replies: {'OK', ...} granted, {'D', reason, detail, field} denied (field '' when none),
 -- {'STALE', ...} the caller's configuration version is out of date (nothing was changed).
@@ -246,48 +247,62 @@ end
 -- ------------------------------------------------------------------ state loss and learning
 --
 -- Redis can lose acknowledged writes: a restart without AOF, or a replica promoted before it had
--- the last writes. Each node counts, per account, the acquires it made ("w": node -> count) and
--- remembers the highest count it saw. A count in Redis below what the node saw is proof that
--- Redis lost state: from then on, for one learning period ("lrn", the time it ends), licenses are
--- kept for the sessions granted before the loss (their agents renew within a lease, and a renew
--- of a session Redis forgot re-admits it), so new acquires are refused.
+-- the last writes. Each node counts, per account, the acquires it made (account field
+-- "w:<node>") and remembers the highest count it saw. A count in Redis below what the node saw is
+-- proof that Redis lost state: from then on, for one learning period ("lrn", the time it ends),
+-- licenses are kept for the sessions granted before the loss (their agents renew within a lease,
+-- and a renew of a session Redis forgot re-admits it), so new acquires are refused.
 
 local NODE, KNOWN, LEARN_MS = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local OP, OP_MS = ARGV[8], tonumber(ARGV[9])
+local NODE_FIELD = 'w:' .. NODE
 -- A node that made no acquire here for this long is forgotten (nodes forget sooner: a day).
 local NODE_IDLE_MS = 7 * 24 * 3600 * 1000
 
+-- One read for both, on every call: it is what the loss check and acquire need.
+local LOSS_STATE = redis.call('HMGET', KEYS[1], 'lrn', NODE_FIELD)
+local LEARN_UNTIL = num(LOSS_STATE[1])
+
 local function learning_until()
-  return num(redis.call('HGET', KEYS[1], 'lrn'))
+  return LEARN_UNTIL
 end
 
 local function learning()
-  return NOW < learning_until()
+  return NOW < LEARN_UNTIL
 end
 
+-- This node's acquire count after this script, when it changed (0: unchanged, nothing to report).
+local NODE_COUNT = 0
+
 local function count_acquire()
-  redis.call('HINCRBY', key('w'), NODE, 1)
+  NODE_COUNT = redis.call('HINCRBY', KEYS[1], NODE_FIELD, 1)
   redis.call('ZADD', key('wt'), NOW, NODE)
-  local idle = redis.call('ZRANGEBYSCORE', key('wt'), '-inf', str(NOW - NODE_IDLE_MS), 'LIMIT', 0, 2)
+end
+
+-- Forgets nodes that made no acquire here for a week (node ids are per process); reap.lua calls it.
+local function forget_idle_nodes()
+  local idle = redis.call('ZRANGEBYSCORE', key('wt'), '-inf', str(NOW - NODE_IDLE_MS), 'LIMIT', 0, 16)
   for _, n in ipairs(idle) do
-    redis.call('HDEL', key('w'), n)
+    redis.call('HDEL', KEYS[1], 'w:' .. n)
     redis.call('ZREM', key('wt'), n)
   end
 end
 
 local LOST = 0
 if KNOWN > 0 then
-  if not account_exists() then
-    LOST = KNOWN -- the whole account is gone: nothing to keep licenses for
-  else
-    local have = num(redis.call('HGET', key('w'), NODE))
-    if have < KNOWN then
+  local have = num(LOSS_STATE[2])
+  if have < KNOWN then
+    if not account_exists() then
+      LOST = KNOWN -- the whole account is gone: nothing to keep licenses for
+      NODE_COUNT = -1 -- and so is the count: the node starts over
+    else
       LOST = KNOWN - have
       -- Back to what the node saw, so this loss is reported once, not by every call in flight.
-      redis.call('HSET', key('w'), NODE, str(KNOWN))
+      redis.call('HSET', KEYS[1], NODE_FIELD, str(KNOWN))
       redis.call('ZADD', key('wt'), NOW, NODE)
-      if LEARN_MS > 0 and NOW + LEARN_MS > learning_until() then
-        redis.call('HSET', KEYS[1], 'lrn', str(NOW + LEARN_MS))
+      if LEARN_MS > 0 and NOW + LEARN_MS > LEARN_UNTIL then
+        LEARN_UNTIL = NOW + LEARN_MS
+        redis.call('HSET', KEYS[1], 'lrn', str(LEARN_UNTIL))
       end
     end
   end
@@ -295,30 +310,25 @@ end
 
 -- Runs the verb once per operation id: the Redis client re-sends a command that was in flight
 -- when its connection dropped, and the first run may have happened; the re-send gets the first
--- run's reply. Only changes are kept (a refusal changed nothing, so running it again is right).
+-- run's reply. A change keeps its reply under the id for a while. A re-run of a change finds
+-- nothing left to do (a refusal, or {'OK', 0}), and only then is the kept reply looked up, so a
+-- first run pays one write and no read.
 local function finish(verb)
-  local reply
-  local op_key = nil
+  local reply = verb()
   if OP ~= '' then
-    op_key = key('op:' .. OP)
-    local first = redis.call('GET', op_key)
-    if first then
-      reply = cjson.decode(first)
-    end
-  end
-  if not reply then
-    reply = verb()
-    if op_key and reply[1] == 'OK' then
+    local op_key = key('op:' .. OP)
+    if reply[1] == 'OK' and reply[2] ~= 0 then
       redis.call('SET', op_key, cjson.encode(reply), 'PX', OP_MS)
+    else
+      local first = redis.call('GET', op_key)
+      if first then
+        reply = cjson.decode(first)
+      end
     end
-  end
-  local count = 0
-  if NODE ~= '' then
-    count = num(redis.call('HGET', key('w'), NODE))
   end
   -- Flat, not nested: a client that re-sends a command reuses its reply parser, whose nesting
   -- state a reply cut by a dropped connection leaves behind.
-  local out = {LOST, count}
+  local out = {LOST, NODE_COUNT}
   for i = 1, #reply do
     out[i + 2] = reply[i]
   end

@@ -6,6 +6,7 @@ if not account_exists() then
   return {'OK', 0, -1}
 end
 local ended = expire_due(tonumber(ARGV[10]))
+forget_idle_nodes()
 local first = redis.call('ZRANGE', key('lz'), 0, 0, 'WITHSCORES')
 if first[1] then
   redis.call('HSET', KEYS[1], 'ri', first[2])

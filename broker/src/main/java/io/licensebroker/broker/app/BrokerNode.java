@@ -73,6 +73,16 @@ public final class BrokerNode implements AutoCloseable {
     public static BrokerNode start(BrokerSettings settings, boolean demo, Clock clock, PrintStream out) {
         // Tombstones tell late renewals why their session ended; keep them for several lease lengths.
         Duration tombstones = max(Duration.ofMinutes(10), settings.leaseTtl().multipliedBy(10));
+        BrokerServer.Tls tls = settings.tlsCert() == null ? null
+                : new BrokerServer.Tls(settings.tlsCert(), settings.tlsKey(), settings.tlsClientCa());
+        if (tls != null) {
+            try {
+                tls.verify();
+            } catch (IllegalArgumentException e) {
+                throw new BrokerSettings.InvalidSettingsException("invalid settings:\n  --tls-cert/--tls-key/--tls-client-ca: "
+                        + e.getMessage());
+            }
+        }
         BrokerMetrics metrics = BrokerMetrics.create(settings.metricsMaxPools());
         Storage storage;
         try {
@@ -106,8 +116,8 @@ public final class BrokerNode implements AutoCloseable {
                 return t;
             });
             BrokerServer.Options options = BrokerServer.Options.defaults(settings.port());
-            if (settings.tlsCert() != null) {
-                options = options.withTls(new BrokerServer.Tls(settings.tlsCert(), settings.tlsKey(), settings.tlsClientCa()));
+            if (tls != null) {
+                options = options.withTls(tls);
             }
             server = BrokerServer.start(options, service, metrics.instrumentation());
             BrokerNode[] self = new BrokerNode[1];

@@ -11,7 +11,9 @@ import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -21,6 +23,7 @@ import io.licensebroker.proto.v1.LicenseBrokerGrpc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -119,6 +122,25 @@ public final class BrokerServer {
         public Tls {
             Objects.requireNonNull(certChain, "certChain");
             Objects.requireNonNull(key, "key");
+        }
+
+        /**
+         * Reads and parses the files now (the server would only at start), so a bad certificate
+         * or key stops a node before it changes anything, such as generating its one-time token.
+         *
+         * @throws IllegalArgumentException saying what is wrong with which file
+         */
+        public void verify() {
+            try {
+                SslContextBuilder server = GrpcSslContexts.forServer(certChain.toFile(), key.toFile());
+                if (clientCa != null) {
+                    server.trustManager(clientCa.toFile());
+                }
+                server.build();
+            } catch (SSLException | RuntimeException e) {
+                throw new IllegalArgumentException("cannot serve TLS with certificate " + certChain + ", key " + key
+                        + (clientCa == null ? "" : " and client CA " + clientCa) + ": " + e.getMessage(), e);
+            }
         }
 
         ServerCredentials credentials() throws IOException {

@@ -1,6 +1,7 @@
 package io.licensebroker.broker.app;
 
 import io.licensebroker.broker.cli.Main;
+import io.licensebroker.broker.testing.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -10,6 +11,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.licensebroker.broker.testing.TestCertificates;
+
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
@@ -137,6 +140,25 @@ final class BrokerSettingsTest {
     }
 
     private record Outcome(int exitCode, String out, String err) {
+    }
+
+    /**
+     * A certificate or key the TLS library cannot use (here: the key file holds a certificate) stops
+     * serve like any bad setting, before the data directory is opened: a first start must not use
+     * up its one-time admin token on a node that then cannot serve.
+     */
+    @Test
+    void anUnusableTlsKeyStopsServeBeforeAnythingIsCreated() throws Exception {
+        TestCertificates certificates = TestCertificates.makeIn(dir.resolve("certs"));
+        Path data = dir.resolve("data");
+        Outcome outcome = serve("serve", "--data-dir", data.toString(), "--port", "0", "--metrics-port", "0",
+                "--tls-cert", certificates.pem(TestCertificates.SERVER).toString(),
+                "--tls-key", certificates.pem(TestCertificates.SERVER).toString());
+        assertEquals(2, outcome.exitCode(), outcome.err());
+        assertTrue(outcome.err().contains("invalid settings:"), outcome.err());
+        assertTrue(outcome.err().contains("cannot serve TLS with certificate"), outcome.err());
+        assertEquals("", outcome.out(), "no admin token was generated or printed");
+        assertFalse(Files.exists(data), "the data directory was not created");
     }
 
     @Test

@@ -208,8 +208,9 @@ public final class RedisStore implements LicenseStore {
      */
     private final Cache<String, Long> acquiresSeen = Caffeine.newBuilder().maximumSize(1_000_000)
             .expireAfterWrite(Duration.ofDays(1)).build();
+    private final AtomicLong operations = new AtomicLong();
     /** Each account's key for session tickets: made once, never changed. */
-    private final Cache<String, byte[]> sessionKeys = Caffeine.newBuilder().maximumSize(100_000).build();
+    private final Cache<String, SessionTickets.AccountKey> sessionKeys = Caffeine.newBuilder().maximumSize(100_000).build();
     private final Cache<String, Credential> credentials = Caffeine.newBuilder().maximumSize(100_000).build();
     private final Cache<String, String> organizationAccounts = Caffeine.newBuilder().maximumSize(100_000).build();
     private final Cache<String, CachedPlan> plans = Caffeine.newBuilder().maximumSize(100_000)
@@ -803,7 +804,8 @@ public final class RedisStore implements LicenseStore {
      * after a reconnect answers what the first run did instead of running again.
      */
     private CompletableFuture<List<Object>> runOnce(String accountId, Instant now, Script script, String... verbArgs) {
-        return runScript(accountId, now, script, Ids.random(random, 26), verbArgs);
+        // Unique is enough (the id only tells a re-send from a new call): node id and a counter.
+        return runScript(accountId, now, script, nodeId + operations.incrementAndGet(), verbArgs);
     }
 
     private CompletableFuture<List<Object>> runScript(String accountId, Instant now, Script script, String operationId,
@@ -824,21 +826,24 @@ public final class RedisStore implements LicenseStore {
             // {lost, this node's acquire count, the verb's reply...}: see finish() in common.lua
             long lost = num(wrapped, 0);
             long count = num(wrapped, 1);
+            if (count < 0) {
+                acquiresSeen.invalidate(accountId);
+            } else if (count > 0 && (seen == null || count > seen)) {
+                acquiresSeen.asMap().merge(accountId, count, Math::max);
+            }
             if (lost > 0) {
-                acquiresSeen.put(accountId, count);
+                // The script has put the count back to what this node had seen: it is reported once.
                 LOG.log(System.Logger.Level.WARNING, "Redis lost state of account {0}: {1} acquires this node had seen are gone;"
                         + " free licenses are kept for the sessions granted before the loss for {2} ms", accountId, lost, learningMs);
                 observer.stateLost(accountId, lost);
-            } else if (count > 0 && (seen == null || count > seen)) {
-                acquiresSeen.asMap().merge(accountId, count, Math::max);
             }
             return wrapped.subList(2, wrapped.size());
         });
     }
 
     /** The account's key for session tickets, or null when the account does not exist. */
-    private CompletableFuture<byte[]> sessionKey(String accountId) {
-        byte[] cached = sessionKeys.getIfPresent(accountId);
+    private CompletableFuture<SessionTickets.AccountKey> sessionKey(String accountId) {
+        SessionTickets.AccountKey cached = sessionKeys.getIfPresent(accountId);
         if (cached != null) {
             return done(cached);
         }
@@ -848,7 +853,7 @@ public final class RedisStore implements LicenseStore {
             if (!isOk(reply)) {
                 return null;
             }
-            byte[] key = HexFormat.of().parseHex(str(reply, 1));
+            SessionTickets.AccountKey key = new SessionTickets.AccountKey(HexFormat.of().parseHex(str(reply, 1)));
             sessionKeys.put(accountId, key);
             return key;
         });

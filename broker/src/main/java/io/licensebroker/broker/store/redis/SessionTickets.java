@@ -24,14 +24,6 @@ final class SessionTickets {
     private static final int MAC_BYTES = 16;
     private static final int MAC_CHARS = 22; // base64url of 16 bytes, no padding
     private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
-    private static final ThreadLocal<Mac> MACS = ThreadLocal.withInitial(() -> {
-        try {
-            return Mac.getInstance("HmacSHA256");
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
-        }
-    });
-
     /** What a ticket claims; {@code name} is the session's key in Redis. */
     record Ticket(String name, String mac, String product, String machineId) {
     }
@@ -39,14 +31,39 @@ final class SessionTickets {
     private SessionTickets() {
     }
 
+    /**
+     * An account's key, ready to use: an HMAC set up with the key once, cloned per use (setting up
+     * a key costs more than the MAC of an id).
+     */
+    static final class AccountKey {
+        private final Mac prototype;
+
+        AccountKey(byte[] key) {
+            try {
+                prototype = Mac.getInstance("HmacSHA256");
+                prototype.init(new SecretKeySpec(key, "HmacSHA256"));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("HmacSHA256 with a key of any length is part of every JDK", e);
+            }
+        }
+
+        Mac mac() {
+            try {
+                return (Mac) prototype.clone();
+            } catch (CloneNotSupportedException e) {
+                throw new IllegalStateException("the JDK's HmacSHA256 can be cloned", e);
+            }
+        }
+    }
+
     /** The id an agent gets for {@code session} (whose id is its name). */
-    static String id(byte[] accountKey, Session session) {
+    static String id(AccountKey accountKey, Session session) {
         return session.id() + '.' + mac(accountKey, session.id(), session.userId(), session.product(), session.machineId())
                 + '.' + session.product() + '.' + session.machineId();
     }
 
     /** {@code session} as agents see it: with its ticketed id. */
-    static Session present(byte[] accountKey, Session session) {
+    static Session present(AccountKey accountKey, Session session) {
         return session.withId(id(accountKey, session));
     }
 
@@ -68,19 +85,14 @@ final class SessionTickets {
     }
 
     /** Whether the broker issued {@code ticket} to {@code userId}; compared in constant time. */
-    static boolean verify(byte[] accountKey, Ticket ticket, String userId) {
+    static boolean verify(AccountKey accountKey, Ticket ticket, String userId) {
         byte[] expected = mac(accountKey, ticket.name(), userId, ticket.product(), ticket.machineId())
                 .getBytes(StandardCharsets.US_ASCII);
         return MessageDigest.isEqual(expected, ticket.mac().getBytes(StandardCharsets.US_ASCII));
     }
 
-    private static String mac(byte[] accountKey, String name, String userId, String product, String machineId) {
-        Mac mac = MACS.get();
-        try {
-            mac.init(new SecretKeySpec(accountKey, "HmacSHA256"));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("an HMAC key of any length is valid", e);
-        }
+    private static String mac(AccountKey accountKey, String name, String userId, String product, String machineId) {
+        Mac mac = accountKey.mac();
         // Newlines cannot occur in any of the fields (the edge allows none), so the input is unambiguous.
         byte[] out = mac.doFinal((name + '\n' + userId + '\n' + product + '\n' + machineId).getBytes(StandardCharsets.UTF_8));
         return ENCODER.encodeToString(Arrays.copyOf(out, MAC_BYTES));

@@ -13,7 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SessionTicketsTest {
-    private static final byte[] KEY = "a key of the account, 32 bytes..".getBytes(StandardCharsets.US_ASCII);
+    private static final SessionTickets.AccountKey KEY =
+            new SessionTickets.AccountKey("a key of the account, 32 bytes..".getBytes(StandardCharsets.US_ASCII));
     private static final String NAME = "AC-1.abcdefghijklmnopqrstuvwxyz";
 
     private static Session session(String machine) {
@@ -47,7 +48,7 @@ class SessionTicketsTest {
         }
         SessionTickets.Ticket ticket = SessionTickets.parse(id).orElseThrow();
         assertFalse(SessionTickets.verify(KEY, ticket, "bob"));
-        assertFalse(SessionTickets.verify("another key".getBytes(StandardCharsets.US_ASCII), ticket, "alice@example.com"));
+        assertFalse(SessionTickets.verify(new SessionTickets.AccountKey("another key".getBytes(StandardCharsets.US_ASCII)), ticket, "alice@example.com"));
     }
 
     @Test
