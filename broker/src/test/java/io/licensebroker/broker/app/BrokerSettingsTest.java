@@ -149,7 +149,7 @@ final class BrokerSettingsTest {
      */
     @Test
     void anUnusableTlsKeyStopsServeBeforeAnythingIsCreated() throws Exception {
-        TestCertificates certificates = TestCertificates.makeIn(dir.resolve("certs"));
+        TestCertificates certificates = TestCertificates.makeIn(Files.createDirectories(dir.resolve("certs")));
         Path data = dir.resolve("data");
         Outcome outcome = serve("serve", "--data-dir", data.toString(), "--port", "0", "--metrics-port", "0",
                 "--tls-cert", certificates.pem(TestCertificates.SERVER).toString(),

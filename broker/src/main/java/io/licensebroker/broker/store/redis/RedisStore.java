@@ -833,8 +833,9 @@ public final class RedisStore implements LicenseStore {
             }
             if (lost > 0) {
                 // The script has put the count back to what this node had seen: it is reported once.
-                LOG.log(System.Logger.Level.WARNING, "Redis lost state of account {0}: {1} acquires this node had seen are gone;"
-                        + " free licenses are kept for the sessions granted before the loss for {2} ms", accountId, lost, learningMs);
+                LOG.log(System.Logger.Level.WARNING, "Redis lost state of account {0}: {1} acquires this node had seen are gone; {2}",
+                        accountId, lost, "0".equals(learningMs) ? "no learning period (--redis-learning-period 0s)"
+                                : "free licenses are kept for the sessions granted before the loss for " + learningMs + " ms");
                 observer.stateLost(accountId, lost);
             }
             return wrapped.subList(2, wrapped.size());
