@@ -81,7 +81,7 @@ if ARGV[19] == '1' then
     return denied('SESSION_NOT_FOUND', 'no live session ' .. sid, 'session_id')
   end
 elseif learning() then
-  return denied('STORE_RECOVERING', 'Redis lost recent changes; until ' .. str(learning_until())
+  return denied('STORE_RECOVERING', 'Redis lost recent changes; until ' .. str(LEARN_UNTIL)
       .. ' (epoch ms) free licenses are kept for the sessions granted before the loss')
 end
 local machines = key('mc:' .. product)

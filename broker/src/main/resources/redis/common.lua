@@ -263,10 +263,6 @@ local NODE_IDLE_MS = 7 * 24 * 3600 * 1000
 local LOSS_STATE = redis.call('HMGET', KEYS[1], 'lrn', NODE_FIELD)
 local LEARN_UNTIL = num(LOSS_STATE[1])
 
-local function learning_until()
-  return LEARN_UNTIL
-end
-
 local function learning()
   return NOW < LEARN_UNTIL
 end
