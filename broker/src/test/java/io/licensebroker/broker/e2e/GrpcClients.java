@@ -1,14 +1,13 @@
 package io.licensebroker.broker.e2e;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
+import io.licensebroker.broker.testing.ErrorReasons;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 
@@ -39,19 +38,6 @@ final class GrpcClients {
 
     /** The ErrorInfo reason of a refusal. */
     static String reason(StatusRuntimeException e) {
-        com.google.rpc.Status status = StatusProto.fromThrowable(e);
-        if (status == null) {
-            return "(no details: " + e.getStatus() + ")";
-        }
-        for (var any : status.getDetailsList()) {
-            if (any.is(ErrorInfo.class)) {
-                try {
-                    return any.unpack(ErrorInfo.class).getReason();
-                } catch (InvalidProtocolBufferException ex) {
-                    throw new AssertionError(ex);
-                }
-            }
-        }
-        return "(no ErrorInfo: " + e.getStatus() + ")";
+        return ErrorReasons.of(e);
     }
 }

@@ -1,14 +1,13 @@
 package io.licensebroker.broker.store.redis;
 
 import com.google.common.util.concurrent.ListenableFuture;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
 import com.google.rpc.ErrorInfo;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
+import io.licensebroker.broker.testing.ErrorReasons;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import io.licensebroker.broker.app.BrokerNode;
@@ -224,19 +223,7 @@ final class RedisNodes implements AutoCloseable {
 
     /** The ErrorInfo reason of a refusal. */
     static String reason(StatusRuntimeException e) {
-        com.google.rpc.Status status = StatusProto.fromThrowable(e);
-        if (status != null) {
-            for (var any : status.getDetailsList()) {
-                if (any.is(ErrorInfo.class)) {
-                    try {
-                        return any.unpack(ErrorInfo.class).getReason();
-                    } catch (InvalidProtocolBufferException ex) {
-                        throw new AssertionError(ex);
-                    }
-                }
-            }
-        }
-        return "(no ErrorInfo: " + e.getStatus() + ")";
+        return ErrorReasons.of(e);
     }
 
     @Override
