@@ -49,7 +49,7 @@ if not sub[1] then
   return denied('NO_SUBSCRIPTION', 'account ' .. ACCT .. ' has no ' .. product .. ' subscription')
 end
 if NOW >= tonumber(sub[3]) then
-  return denied('SUBSCRIPTION_EXPIRED', 'the ' .. product .. ' subscription expired at ' .. sub[3] .. ' (epoch ms)')
+  return denied('SUBSCRIPTION_EXPIRED', 'the ' .. product .. ' subscription expired at ' .. instant(sub[3]))
 end
 if redis.call('HEXISTS', key('u'), user) == 0 then
   return denied('USER_NOT_FOUND', 'no user ' .. user .. ' in account ' .. ACCT)
@@ -81,8 +81,8 @@ if ARGV[19] == '1' then
     return denied('SESSION_NOT_FOUND', 'no live session ' .. sid, 'session_id')
   end
 elseif learning() then
-  return denied('STORE_RECOVERING', 'Redis lost recent changes; until ' .. str(LEARN_UNTIL)
-      .. ' (epoch ms) free licenses are kept for the sessions granted before the loss')
+  return denied('STORE_RECOVERING', 'Redis lost recent changes; until ' .. instant(LEARN_UNTIL)
+      .. ' free licenses are kept for the sessions granted before the loss')
 end
 local machines = key('mc:' .. product)
 local new_machine = redis.call('HEXISTS', machines, machine) == 0

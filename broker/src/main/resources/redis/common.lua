@@ -45,6 +45,38 @@ local function str(n)
   return string.format('%d', n)
 end
 
+-- An epoch-millisecond instant in ISO-8601 UTC, written exactly as java.time.Instant#toString
+-- writes it, so a refusal from Redis says the same words as one from the embedded store.
+local function instant(ms)
+  ms = tonumber(ms)
+  local secs = math.floor(ms / 1000)
+  local milli = ms - secs * 1000
+  local days = math.floor(secs / 86400)
+  local rem = secs - days * 86400
+  -- Days since 1970-01-01 to a civil date (the proleptic Gregorian calendar, as java.time).
+  local z = days + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local day = doy - math.floor((153 * mp + 2) / 5) + 1
+  local month = mp < 10 and mp + 3 or mp - 9
+  local year = yoe + era * 400
+  if month <= 2 then
+    year = year + 1
+  end
+  local text = string.format('%04d-%02d-%02dT%02d:%02d:%02d', year, month, day,
+      math.floor(rem / 3600), math.floor((rem % 3600) / 60), rem % 60)
+  if year > 9999 then
+    text = '+' .. text
+  end
+  if milli > 0 then
+    text = text .. string.format('.%03d', milli)
+  end
+  return text .. 'Z'
+end
+
 local function num(v)
   if v then
     return tonumber(v)
@@ -205,7 +237,7 @@ local function gone(sid)
       if cause == 'SESSION_EXPIRED' then
         how = ' expired at '
       end
-      return denied(cause, 'session ' .. sid .. how .. str(at) .. ' (epoch ms)', 'session_id')
+      return denied(cause, 'session ' .. sid .. how .. instant(at), 'session_id')
     end
   end
   return denied('SESSION_NOT_FOUND', 'no live session ' .. sid, 'session_id')

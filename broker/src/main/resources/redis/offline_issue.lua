@@ -11,18 +11,18 @@ if not sub[1] then
 end
 local sub_end = tonumber(sub[3])
 if NOW >= sub_end then
-  return denied('SUBSCRIPTION_EXPIRED', 'the ' .. product .. ' subscription expired at ' .. sub[3] .. ' (epoch ms)')
+  return denied('SUBSCRIPTION_EXPIRED', 'the ' .. product .. ' subscription expired at ' .. instant(sub[3]))
 end
 if expires <= CALLER_NOW then
-  return denied('INVALID_ARGUMENT', 'expires_at must be in the future: ' .. ARGV[12] .. ' (epoch ms)', 'expires_at')
+  return denied('INVALID_ARGUMENT', 'expires_at must be in the future: ' .. instant(ARGV[12]), 'expires_at')
 end
 if expires > CALLER_NOW + tonumber(ARGV[13]) then
-  return denied('INVALID_ARGUMENT', 'expires_at is more than ' .. ARGV[14] .. ' days ahead: ' .. ARGV[12] .. ' (epoch ms)',
+  return denied('INVALID_ARGUMENT', 'expires_at is more than ' .. ARGV[14] .. ' days ahead: ' .. instant(ARGV[12]),
       'expires_at')
 end
 if expires > sub_end then
-  return denied('INVALID_ARGUMENT', 'expires_at ' .. ARGV[12] .. " is past the subscription's expiry " .. sub[3]
-      .. ' (epoch ms)', 'expires_at')
+  return denied('INVALID_ARGUMENT', 'expires_at ' .. instant(ARGV[12]) .. " is past the subscription's expiry " .. instant(sub[3]),
+      'expires_at')
 end
 if offline_live_for(product, machine) then
   return denied('ALREADY_EXISTS', 'machine ' .. machine .. ' already holds a live offline license', 'machine_id')

@@ -20,11 +20,11 @@ end
 local lease = tonumber(s[3])
 if NOW >= lease then
   end_session(sid, 'SESSION_EXPIRED')
-  return denied('SESSION_EXPIRED', 'the lease of session ' .. sid .. ' ran out at ' .. s[3] .. ' (epoch ms)', 'session_id')
+  return denied('SESSION_EXPIRED', 'the lease of session ' .. sid .. ' ran out at ' .. instant(s[3]), 'session_id')
 end
 local expires = redis.call('HGET', key('sub:' .. s[1]), 'x')
 if NOW >= tonumber(expires) then
-  return denied('SUBSCRIPTION_EXPIRED', 'the ' .. s[1] .. ' subscription expired at ' .. expires .. ' (epoch ms)')
+  return denied('SUBSCRIPTION_EXPIRED', 'the ' .. s[1] .. ' subscription expired at ' .. instant(expires))
 end
 local renewed = tonumber(ARGV[12])
 if SERVER_TIME then

@@ -55,6 +55,7 @@ public final class BrokerMetrics implements AutoCloseable {
     public static final String TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8";
     public static final String OPENMETRICS_FORMAT = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+    private static final String REDIS = "redis";
     private static final Set<String> LINT_REJECTED = Set.of("system.cpu.count", "process.cpu.time");
 
     private final PrometheusMeterRegistry registry;
@@ -139,7 +140,8 @@ public final class BrokerMetrics implements AutoCloseable {
     /**
      * Where a store reports what no caller asks about: {@code license_sessions_expired_total}, and
      * for Redis {@code broker_redis_state_losses_total} and {@code license_sessions_readmitted_total}
-     * (registered on first use, so an embedded store exports neither).
+     * (registered at 0 when a Redis store is {@linkplain #timed timed}, so an embedded store exports
+     * neither and an alert's {@code increase()} sees the first event).
      */
     public StoreObserver storeObserver() {
         return new StoreObserver() {
@@ -151,22 +153,34 @@ public final class BrokerMetrics implements AutoCloseable {
             @Override
             public void stateLost(String accountId, long lostAcquires) {
                 // Per event, not per account: an account label would be unbounded.
-                Counter.builder("broker.redis.state.losses")
-                        .description("Times this node found that Redis had lost acknowledged state of an account")
-                        .register(registry).increment();
+                stateLosses().increment();
             }
 
             @Override
             public void sessionReadmitted() {
-                Counter.builder("license.sessions.readmitted")
-                        .description("Sessions Redis had lost that were taken back when their agents renewed")
-                        .register(registry).increment();
+                readmitted().increment();
             }
         };
     }
 
+    private Counter stateLosses() {
+        return Counter.builder("broker.redis.state.losses")
+                .description("Times this node found that Redis had lost acknowledged state of an account")
+                .register(registry);
+    }
+
+    private Counter readmitted() {
+        return Counter.builder("license.sessions.readmitted")
+                .description("Sessions Redis had lost that were taken back when their agents renewed")
+                .register(registry);
+    }
+
     /** {@code store} with latency and errors of every operation measured; {@code kind} is memory or redis. */
     public LicenseStore timed(LicenseStore store, String kind) {
+        if (REDIS.equals(kind)) {
+            stateLosses();
+            readmitted();
+        }
         return StoreMetrics.timed(Objects.requireNonNull(store, "store"), kind, registry);
     }
 

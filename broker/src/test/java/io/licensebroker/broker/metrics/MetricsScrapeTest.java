@@ -257,6 +257,22 @@ final class MetricsScrapeTest {
                 && scrape.named("process_uptime_seconds").size() == 1, "JVM and process metrics");
     }
 
+    /** An alert on {@code increase()} sees a first event only if the series was already there at 0. */
+    @Test
+    void redisCountersAreExportedAtZeroFromStartAndOnlyForRedis() {
+        try (BrokerMetrics redisNode = BrokerMetrics.create(10)) {
+            redisNode.timed(MemoryStore.volatileStore(Duration.ofMinutes(10), redisNode.storeObserver()), "redis");
+            Exposition before = Exposition.parse(redisNode.scrape());
+            assertEquals(0, before.value("broker_redis_state_losses_total"));
+            assertEquals(0, before.value("license_sessions_readmitted_total"));
+            redisNode.storeObserver().stateLost("acme", 3);
+            assertEquals(1, Exposition.parse(redisNode.scrape()).value("broker_redis_state_losses_total"));
+        }
+        Exposition memoryNode = scrape();
+        assertEquals(List.of(), memoryNode.named("broker_redis_state_losses_total"));
+        assertEquals(List.of(), memoryNode.named("license_sessions_readmitted_total"));
+    }
+
     @Test
     void promtoolAcceptsTheScrape() throws Exception {
         account("acme", 10, 100, future());

@@ -330,6 +330,37 @@ public abstract class LicenseStoreContractTest {
         assertEquals(Set.of(), join(store.products(acct("nope"))));
     }
 
+    /** Every store says the same words, instants as ISO-8601 (an operator reads them, not a program). */
+    @Test
+    void refusalsNameInstantsAsTheEmbeddedStoreDoes() {
+        String a = acct("a");
+        ok(store.createAccount(new Account(a, "A")));
+        user(a, "u", null);
+        Instant subscriptionEnd = now().plus(Duration.ofDays(1)).plusMillis(250);
+        ok(store.setSubscription(a, KRE, 5, 5, subscriptionEnd, now()));
+        Session s = acquire(a, "u", "m");
+        Instant leaseEnd = s.leaseExpiresAt();
+        clock.advance(TTL.plusSeconds(1));
+        // (A Redis session id carries a ticket after the account's own id; the texts name the session by the latter.)
+        String ranOut = detail(renew(a, s));
+        assertTrue(ranOut.startsWith("the lease of session ") && ranOut.endsWith(" ran out at " + leaseEnd), ranOut);
+        String tombstone = detail(renew(a, s));
+        assertTrue(tombstone.startsWith("session ") && tombstone.endsWith(" expired at " + now()), tombstone);
+        Instant tooLate = subscriptionEnd.plusSeconds(60);
+        assertEquals("expires_at " + tooLate + " is past the subscription's expiry " + subscriptionEnd,
+                detail(store.issueOfflineLicense(a, KRE, "m2", tooLate, MAX_OFFLINE, now())));
+        clock.advance(Duration.ofDays(1));
+        assertEquals("the KRE subscription expired at " + subscriptionEnd, detail(tryAcquire(a, "u", "m")));
+    }
+
+    private static String detail(CompletionStage<? extends Decision<?>> stage) {
+        Decision<?> d = join(stage);
+        if (d instanceof Decision.Denied<?> denied) {
+            return denied.detail();
+        }
+        throw new AssertionError("expected a denial, got " + d);
+    }
+
     @Test
     void acquireNeedsALiveSubscription() {
         String a = acct("a");

@@ -18,6 +18,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -27,12 +30,17 @@ import java.util.function.Consumer;
  * A real {@code redis-server} process for tests, on a free port of 127.0.0.1, in its own
  * directory, without persistence unless the arguments ask for it. The binary is the one on PATH
  * when there is one, else the one shipped inside {@code com.github.codemonstur:embedded-redis}
- * (extracted once per JVM). Start-up completes when the server logs that it accepts connections.
+ * (extracted once per JVM); the system property {@value #BINARY_PROPERTY} ({@code path} or
+ * {@code bundled}) insists on one, so the build runs the Redis tests against both. Start-up
+ * completes when the server logs that it accepts connections.
  */
 public final class RedisServer implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
     private static final String READY = "Ready to accept connections";
+    /** {@code path}: the redis-server on PATH (fail without one); {@code bundled}: embedded-redis's; unset: PATH, else bundled. */
+    public static final String BINARY_PROPERTY = "licensebroker.test.redis";
     private static Path binary;
+    private static int majorVersion;
 
     private final int port;
     private final Path dir;
@@ -121,6 +129,10 @@ public final class RedisServer implements AutoCloseable {
     private void launch() {
         List<String> cmd = new ArrayList<>(List.of(binary().toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--dir", dir.toString(), "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", ""));
+        if (majorVersion() >= 7) {
+            // Redis 7 refuses DEBUG (the fault tests' DEBUG SLEEP) unless enabled; "local" keeps it to loopback.
+            cmd.addAll(List.of("--enable-debug-command", "local"));
+        }
         cmd.addAll(extraArgs);
         CompletableFuture<Void> ready = new CompletableFuture<>();
         try {
@@ -162,17 +174,57 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
-    private static synchronized Path binary() {
-        if (binary != null) {
-            return binary;
+    /** The major version of the binary in use, read once from {@code redis-server --version}. */
+    public static synchronized int majorVersion() {
+        if (majorVersion == 0) {
+            majorVersion = versionOf(binary());
         }
+        return majorVersion;
+    }
+
+    private static int versionOf(Path redisServer) {
+        try {
+            Process p = new ProcessBuilder(redisServer.toString(), "--version").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(20, TimeUnit.SECONDS);
+            Matcher m = Pattern.compile("v=(\\d+)\\.").matcher(out);
+            if (!m.find()) {
+                throw new IllegalStateException(redisServer + " --version printed no version: " + out);
+            }
+            return Integer.parseInt(m.group(1));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + redisServer + " --version", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static synchronized Path binary() {
+        if (binary == null) {
+            String choice = System.getProperty(BINARY_PROPERTY, "");
+            binary = switch (choice) {
+                case "path" -> onPath().orElseThrow(() -> new IllegalStateException(
+                        "-D" + BINARY_PROPERTY + "=path but no redis-server on PATH (apt-get install redis-server)"));
+                case "bundled" -> extractBundled();
+                case "" -> onPath().orElseGet(RedisServer::extractBundled);
+                default -> throw new IllegalStateException("-D" + BINARY_PROPERTY + " must be path or bundled, not '" + choice + "'");
+            };
+        }
+        return binary;
+    }
+
+    private static Optional<Path> onPath() {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
             Path candidate = Path.of(dir, "redis-server");
             if (!dir.isEmpty() && Files.isExecutable(candidate)) {
-                binary = candidate;
-                return binary;
+                return Optional.of(candidate);
             }
         }
+        return Optional.empty();
+    }
+
+    private static Path extractBundled() {
         String resource = "/" + shippedBinaryName();
         try (InputStream in = RedisServer.class.getResourceAsStream(resource)) {
             if (in == null) {
@@ -186,8 +238,7 @@ public final class RedisServer implements AutoCloseable {
             }
             target.toFile().deleteOnExit();
             dir.toFile().deleteOnExit();
-            binary = target;
-            return binary;
+            return target;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot extract " + resource, e);
         }

@@ -82,6 +82,9 @@ class RedisStateLossTest {
         Instant lossFound = clock.instant();
         Decision<Session> newcomer = answered(() -> store.acquire(ACCOUNT, request("carol", "m4")));
         assertEquals(Reason.STORE_RECOVERING, reason(newcomer), "free licenses are kept for the forgotten sessions");
+        String detail = ((Decision.Denied<Session>) newcomer).detail();
+        assertTrue(detail.matches("Redis lost recent changes; until \\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{3})?Z free licenses are kept for the sessions granted before the loss"),
+                "the end of the learning period is an ISO instant: " + detail);
         assertEquals(Map.of(ACCOUNT, 2L), lost, "two acquires were lost");
         assertEquals(1, usage(store).row(ACCOUNT).inUse(), "Redis has only the session from before the snapshot");
 
