@@ -58,6 +58,21 @@ final class BrokerTarget implements LoadTarget {
      */
     static BrokerTarget provision(String target, String adminToken, int agentCount, long licenses, int channelCount) {
         List<ManagedChannel> channels = channels(target, channelCount);
+        try {
+            return provision(channels, adminToken, agentCount, licenses);
+        } catch (StatusRuntimeException e) {
+            channels.forEach(ManagedChannel::shutdownNow);
+            String hint = switch (e.getStatus().getCode()) {
+                case UNAUTHENTICATED, PERMISSION_DENIED -> "; --admin-token must be the broker's SUPER_ADMIN token (the first token `serve --demo` prints)";
+                case UNAVAILABLE, DEADLINE_EXCEEDED -> "; is a broker listening at " + target + "?";
+                default -> "";
+            };
+            throw new IllegalStateException("cannot provision the load-test account at " + target + ": "
+                    + e.getStatus().getCode() + ": " + e.getStatus().getDescription() + hint, e);
+        }
+    }
+
+    private static BrokerTarget provision(List<ManagedChannel> channels, String adminToken, int agentCount, long licenses) {
         LicenseAdminGrpc.LicenseAdminBlockingStub admin = LicenseAdminGrpc.newBlockingStub(channels.get(0))
                 .withInterceptors(bearer(adminToken));
         String account = "lt-" + UUID.randomUUID().toString().substring(0, 8);

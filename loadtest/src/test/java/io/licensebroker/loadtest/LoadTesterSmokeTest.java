@@ -77,4 +77,18 @@ class LoadTesterSmokeTest {
             assertEquals(0, run.get("oversubscribed").getAsLong());
         }
     }
+
+    @Test
+    void aTokenThatIsNotSuperAdminIsOneLineNotAStackTrace() throws Exception {
+        try (InProcessBroker broker = InProcessBroker.start(Map.of())) {
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            int exit = Main.run(new String[]{"run", "--target", broker.target(), "--admin-token", "lb_not_a_super_admin_token",
+                    "--agents", "2", "--duration", "1s"}, new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            String printed = err.toString(java.nio.charset.StandardCharsets.UTF_8).strip();
+            assertEquals(1, exit, printed);
+            assertEquals(1, printed.lines().count(), printed);
+            assertTrue(printed.startsWith("error: cannot provision the load-test account at " + broker.target() + ": UNAUTHENTICATED")
+                    && printed.contains("SUPER_ADMIN"), printed);
+        }
+    }
 }

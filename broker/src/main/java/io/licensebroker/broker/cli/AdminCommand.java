@@ -7,6 +7,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
+import javax.net.ssl.SSLException;
 import java.util.concurrent.Callable;
 
 /**
@@ -39,12 +40,19 @@ abstract class AdminCommand implements Callable<Integer> {
     }
 
     static String describe(LicenseBrokerException e, String targets) {
+        SSLException tls = OneLine.cause(e, SSLException.class);
+        if (tls != null) {
+            return "TLS with the broker at " + targets + " failed (" + OneLine.of(tls)
+                    + "); check that --trust-cert holds the CA that signed the broker's certificate and --authority its name";
+        }
         if (e.isUnreachable()) {
-            return "cannot reach the broker at " + targets + " (" + e.getMessage() + ")";
+            return "cannot reach the broker at " + targets + " (" + OneLine.first(e) + ")";
         }
         if (e.code() == Status.Code.UNAUTHENTICATED) {
-            return e.getMessage() + " (check --token or " + AdminOptions.TOKEN_ENV + ")";
+            return OneLine.first(e) + (e.getMessage().contains("client certificate")
+                    ? " (pass --client-cert and --client-key, a certificate the broker's --tls-client-ca signed)"
+                    : " (check --token or " + AdminOptions.TOKEN_ENV + ")");
         }
-        return e.getMessage();
+        return OneLine.first(e);
     }
 }

@@ -33,6 +33,16 @@ public final class Main implements Runnable {
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
+        // Every failure is one line on stderr: a person reads the reason, a script the exit code.
+        cli.setParameterExceptionHandler((e, ignored) -> {
+            e.getCommandLine().getErr().println("error: " + OneLine.of(e) + " (see '"
+                    + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            return ExitCode.USAGE;
+        });
+        cli.setExecutionExceptionHandler((e, commandLine, ignored) -> {
+            commandLine.getErr().println("error: " + OneLine.of(e));
+            return ExitCode.FAILED;
+        });
         return cli.execute(args);
     }
 

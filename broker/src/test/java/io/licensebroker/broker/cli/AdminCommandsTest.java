@@ -376,6 +376,8 @@ class AdminCommandsTest {
         Result noToken = cli("accounts", "list");
         assertEquals(2, noToken.exit());
         assertTrue(noToken.err().contains("no admin token: pass --token or set BROKER_TOKEN"), noToken.err());
+        assertEquals("error: no admin token: pass --token or set BROKER_TOKEN (see 'license-broker accounts list --help')",
+                noToken.err().strip(), "one line, no usage dump");
 
         env.put(AdminOptions.TOKEN_ENV, ROOT);
         assertEquals(2, cli("accounts").exit(), "a group alone");
@@ -387,6 +389,10 @@ class AdminCommandsTest {
         Result badTarget = cli("usage", "--account", "acme", "--target", "host:http");
         assertEquals(2, badTarget.exit());
         assertTrue(badTarget.err().contains("host:http"), badTarget.err());
+        Result missingFile = cli("usage", "--account", "acme", "--trust-cert", "/nonexistent/ca.pem");
+        assertEquals(2, missingFile.exit());
+        assertEquals(1, missingFile.err().strip().lines().count(), missingFile.err());
+        assertTrue(missingFile.err().startsWith("error: ") && missingFile.err().contains("/nonexistent/ca.pem"), missingFile.err());
     }
 
     @Test

@@ -109,6 +109,14 @@ class TlsJarIT {
             assertEquals(3, plaintextCli.exit(), plaintextCli.out());
             assertTrue(plaintextCli.out().contains("cannot reach the broker at localhost:" + port), plaintextCli.out());
 
+            // Trusting another CA: one line that says it is the TLS trust, not a generic "io exception".
+            JarCli.Run wrongCa = JarCli.run(Map.of("BROKER_TOKEN", ADMIN), "accounts", "list", "--target", "localhost:" + port,
+                    "--trust-cert", certs.pem(ROGUE_CA).toString());
+            assertEquals(3, wrongCa.exit(), wrongCa.out());
+            assertEquals(1, wrongCa.out().strip().lines().count(), wrongCa.out());
+            assertTrue(wrongCa.out().startsWith("error: TLS with the broker at localhost:" + port + " failed (")
+                    && wrongCa.out().contains("--trust-cert"), wrongCa.out());
+
             // The ops port stays plain HTTP.
             int metricsPort = Integer.parseInt(after(broker.awaitLine("metrics on "), "metrics on "));
             HttpResponse<String> healthz = HttpClient.newHttpClient().send(
@@ -166,6 +174,8 @@ class TlsJarIT {
             assertEquals(1, refused.exit(), refused.out());
             assertTrue(refused.out().contains("UNAUTHENTICATED: admin calls require a client certificate signed by the broker's --tls-client-ca"),
                     refused.out());
+            assertEquals(1, refused.out().strip().lines().count(), refused.out());
+            assertTrue(refused.out().contains("(pass --client-cert and --client-key"), refused.out());
         }
     }
 
