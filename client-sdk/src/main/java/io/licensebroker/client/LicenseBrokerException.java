@@ -35,6 +35,14 @@ public class LicenseBrokerException extends RuntimeException {
     }
 
     /** The gRPC status code of the failure. */
+    /**
+     * A failed call of {@code rpc} made on the generated stubs directly (tools that need a call the
+     * clients do not make, such as a session that outlives the process), described as the SDK does.
+     */
+    public static LicenseBrokerException of(String rpc, io.grpc.StatusRuntimeException failure) {
+        return Statuses.failure(rpc, failure);
+    }
+
     public Status.Code code() {
         return code;
     }

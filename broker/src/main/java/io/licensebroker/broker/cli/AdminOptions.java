@@ -65,6 +65,7 @@ final class AdminOptions {
                 return switch (option.longestName()) {
                     case "--target" -> nonBlank(env.get(TARGET_ENV), DEFAULT_TARGET);
                     case "--token" -> nonBlank(env.get(TOKEN_ENV), null);
+                    case "--api-key" -> nonBlank(env.get(AgentCommand.API_KEY_ENV), null);
                     default -> null;
                 };
             }

@@ -25,7 +25,8 @@ public final class Main implements Runnable {
         // The admin commands: gRPC clients of a running broker (--target, --token).
         for (Class<?> admin : List.of(AccountsCommand.class, SubscriptionsCommand.class, OrganizationsCommand.class,
                 DedicatedCommand.class, UsersCommand.class, CredentialsCommands.ApiKeys.class, CredentialsCommands.AdminTokens.class,
-                PolicyCommand.class, UsageCommand.class, SessionsCommand.class, MachinesCommand.class, OfflineCommand.class)) {
+                PolicyCommand.class, UsageCommand.class, SessionsCommand.class, MachinesCommand.class, OfflineCommand.class,
+                AgentCommand.class)) {
             cli.addSubcommand(admin);
         }
         // Set after every subcommand is added: these settings apply to the commands present at the call.

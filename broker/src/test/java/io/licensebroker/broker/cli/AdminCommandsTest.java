@@ -14,6 +14,7 @@ import io.licensebroker.broker.store.memory.MemoryStore;
 import io.licensebroker.client.LicenseAdminClient;
 import io.licensebroker.client.LicenseBrokerClient;
 import io.licensebroker.client.LicenseSession;
+import io.licensebroker.proto.v1.AcquireSessionResponse;
 import io.licensebroker.proto.v1.AdminRole;
 import io.licensebroker.proto.v1.LicenseUsage;
 import io.licensebroker.proto.v1.ListAccountsResponse;
@@ -338,6 +339,30 @@ class AdminCommandsTest {
         Result badName = cli("offline", "issue", "--account", "acme", "--machine", "../m-2", "--dir", licenses.toString());
         assertEquals(2, badName.exit(), badName.err());
         assertEquals(1, admin.getLicenseUsage("acme", "").getOfflineLicenses(), "refused locally, nothing issued");
+    }
+
+    @Test
+    void agentAcquireRenewAndReleaseOneCallEach() throws IOException {
+        String platform = acme()[1];
+        env.put(AgentCommand.API_KEY_ENV, admin.createApiKey("acme", "alice").getApiKey());
+        AcquireSessionResponse acquired = json(cli("agent", "acquire", "--machine", "laptop-1", "--request-id", "run-42", "-o", "json").ok().out(),
+                AcquireSessionResponse.getDefaultInstance());
+        assertEquals(platform, acquired.getPoolId());
+        assertEquals(acquired.getSessionId(), json(cli("agent", "acquire", "--machine", "laptop-1", "--request-id", "run-42", "-o", "json")
+                .ok().out(), AcquireSessionResponse.getDefaultInstance()).getSessionId(), "the same request id, the same session");
+        assertEquals(1, admin.getLicenseUsage("acme", "").getRowsList().stream().filter(r -> r.getPoolId().equals(platform))
+                .findFirst().orElseThrow().getInUse(), "the session outlives the command");
+        assertTrue(cli("agent", "renew", acquired.getSessionId()).ok().out().contains("Lease until"));
+        assertEquals("released " + acquired.getSessionId(), cli("agent", "release", acquired.getSessionId()).ok().out().strip());
+        assertEquals(0, admin.getLicenseUsage("acme", "").getRows(0).getInUse());
+
+        Result gone = cli("agent", "renew", acquired.getSessionId());
+        assertEquals(1, gone.exit());
+        assertTrue(gone.err().startsWith("error: RenewSession refused: NOT_FOUND") && gone.err().strip().lines().count() == 1, gone.err());
+        env.remove(AgentCommand.API_KEY_ENV);
+        Result noKey = cli("agent", "acquire", "--machine", "m");
+        assertEquals(2, noKey.exit());
+        assertTrue(noKey.err().startsWith("error: no API key: pass --api-key or set LICENSE_BROKER_API_KEY"), noKey.err());
     }
 
     // ---------------------------------------------------------------- errors
