@@ -113,7 +113,7 @@ final class AgentCommand extends CommandGroup {
         }
     }
 
-    @Command(name = "acquire", mixinStandardHelpOptions = true, description = "Takes a license for a machine; prints the session id.")
+    @Command(name = "acquire", mixinStandardHelpOptions = true, description = "Takes a license for a machine; prints the session id alone (pool and lease on stderr).")
     static final class Acquire extends AgentCall {
         @Option(names = "--machine", required = true, paramLabel = "<machine-id>")
         String machine;
@@ -128,9 +128,13 @@ final class AgentCommand extends CommandGroup {
         int call(LicenseBrokerGrpc.LicenseBrokerBlockingStub broker, Output out) {
             AcquireSessionResponse r = broker.acquireSession(AcquireSessionRequest.newBuilder()
                     .setMachineId(machine).setRequestId(requestId).setProduct(product).build());
-            out.print(r, w -> Output.fields(w, List.of(Output.field("Session", r.getSessionId()), Output.field("Pool", r.getPoolId()),
-                    Output.field("Fallback", Output.yesNo(r.getFallback())), Output.field("Lease until", Output.time(true, r.getLeaseExpiresAt())),
-                    Output.field("Renew every", r.getRenewInterval().getSeconds() + "s"))));
+            // The id alone on stdout, as api-keys create prints its key, so SESSION=$(... agent acquire ...) works;
+            // what a person wants to see goes to stderr.
+            out.print(r, w -> w.println(r.getSessionId()));
+            if (options.output == AdminOptions.Format.TABLE) {
+                spec.commandLine().getErr().println("pool " + r.getPoolId() + (r.getFallback() ? " (fallback to the account pool)" : "")
+                        + ", lease until " + Output.time(true, r.getLeaseExpiresAt()) + ", renew every " + r.getRenewInterval().getSeconds() + "s");
+            }
             return ExitCode.OK;
         }
     }

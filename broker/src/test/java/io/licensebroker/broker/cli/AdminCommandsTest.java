@@ -352,6 +352,9 @@ class AdminCommandsTest {
                 .ok().out(), AcquireSessionResponse.getDefaultInstance()).getSessionId(), "the same request id, the same session");
         assertEquals(1, admin.getLicenseUsage("acme", "").getRowsList().stream().filter(r -> r.getPoolId().equals(platform))
                 .findFirst().orElseThrow().getInUse(), "the session outlives the command");
+        Result again = cli("agent", "acquire", "--machine", "laptop-1", "--request-id", "run-42").ok();
+        assertEquals(acquired.getSessionId(), again.out().strip(), "the id alone on stdout");
+        assertTrue(again.err().startsWith("pool " + platform + ", lease until "), again.err());
         assertTrue(cli("agent", "renew", acquired.getSessionId()).ok().out().contains("Lease until"));
         assertEquals("released " + acquired.getSessionId(), cli("agent", "release", acquired.getSessionId()).ok().out().strip());
         assertEquals(0, admin.getLicenseUsage("acme", "").getRows(0).getInUse());
