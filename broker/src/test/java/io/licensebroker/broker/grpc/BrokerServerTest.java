@@ -98,6 +98,29 @@ final class BrokerServerTest {
     }
 
     @Test
+    void anOversizedRequestLeavesNothingForTheShutdownToWaitFor() throws Exception {
+        server = BrokerServer.start(BrokerServer.Options.defaults(0), service,
+                io.licensebroker.broker.metrics.BrokerMetrics.create(100).instrumentation());
+        ManagedChannel c = channel();
+        for (int size : new int[] {1024 * 1024 + 1, 4 << 20, 16 << 20}) {
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> root(c).verifyOfflineLicense(
+                    VerifyOfflineLicenseRequest.newBuilder().setLicenseFile(ByteString.copyFrom(new byte[size])).build()));
+            assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+            StatusRuntimeException a = assertThrows(StatusRuntimeException.class, () -> World.withAuthorization(
+                    io.licensebroker.proto.v1.LicenseBrokerGrpc.newBlockingStub(c), "Bearer " + World.ROOT).acquireSession(
+                    io.licensebroker.proto.v1.AcquireSessionRequest.newBuilder().setMachineId("x".repeat(size)).build()));
+            assertEquals(Status.Code.RESOURCE_EXHAUSTED, a.getStatus().getCode());
+        }
+        // The connection stays open, as an agent's would: only a stream left behind could hold the drain.
+        assertEquals(0, root(c).listAccounts(ListAccountsRequest.getDefaultInstance()).getAccountsCount());
+        long started = System.nanoTime();
+        server.shutdown(Duration.ofSeconds(20));
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertTrue(server.isTerminated());
+        assertTrue(took.compareTo(Duration.ofSeconds(5)) < 0, "the drain found no call in flight, yet took " + took);
+    }
+
+    @Test
     void shutdownDrainsInFlightCalls() throws Exception {
         server = BrokerServer.start(0, service);
         ManagedChannel c = channel();
