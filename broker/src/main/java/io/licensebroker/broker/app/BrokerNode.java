@@ -115,13 +115,18 @@ public final class BrokerNode implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-            BrokerServer.Options options = BrokerServer.Options.defaults(settings.port());
+            BrokerServer.Options options = BrokerServer.Options.defaults(settings.port())
+                    .withHost(settings.listenAddress())
+                    .withConnections(BrokerServer.Connections.DEFAULTS
+                            .withLimits(settings.maxConnections(), settings.maxConnectionsPerAddress())
+                            .withMaxIdle(settings.maxConnectionIdle()));
             if (tls != null) {
                 options = options.withTls(tls);
             }
             server = BrokerServer.start(options, service, metrics.instrumentation());
+            metrics.watchConnections(server);
             BrokerNode[] self = new BrokerNode[1];
-            OpsHttpServer ops = OpsHttpServer.start(settings.metricsPort(),
+            OpsHttpServer ops = OpsHttpServer.start(settings.metricsListenAddress(), settings.metricsPort(),
                     () -> self[0] != null && self[0].serving && self[0].storeAvailable, metrics);
             self[0] = new BrokerNode(settings, store, service, server, ops, metrics, storage.redis(), maintenance);
             maintenance.scheduleWithFixedDelay(self[0]::reap, REAP_EVERY.toMillis(), REAP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
@@ -129,6 +134,8 @@ public final class BrokerNode implements AutoCloseable {
                 self[0].watch(storage.redis());
             }
             LOG.atInfo().setMessage("broker started").addKeyValue("port", server.port()).addKeyValue("metrics_port", ops.port())
+                    .addKeyValue("address", server.address().getAddress().getHostAddress())
+                    .addKeyValue("metrics_address", ops.address().getAddress().getHostAddress())
                     .addKeyValue("store", settings.store().name().toLowerCase()).log();
             return self[0];
         } catch (Exception e) {
@@ -230,6 +237,21 @@ public final class BrokerNode implements AutoCloseable {
 
     public int metricsPort() {
         return ops.port();
+    }
+
+    /** Connections open on the gRPC port now. */
+    public int connectionsOpen() {
+        return server.connectionsOpen();
+    }
+
+    /** The address and port gRPC listens on (the wildcard address when listening on every interface). */
+    public java.net.InetSocketAddress address() {
+        return server.address();
+    }
+
+    /** The address and port of the metrics and health port. */
+    public java.net.InetSocketAddress metricsAddress() {
+        return ops.address();
     }
 
     public LicenseService service() {
