@@ -7,9 +7,12 @@ import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Sits on the listening channel, before Netty hands an accepted connection to gRPC: a
  * connection over a limit is closed at once, before any HTTP/2 or TLS work is spent on it, and
- * never reaches gRPC. Connections count from their acceptance until they close.
+ * never reaches gRPC. Connections count from their acceptance until they close; IPv6 clients are
+ * counted per /64 network.
  */
 @ChannelHandler.Sharable
 final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
@@ -96,7 +100,25 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
         perAddress.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1);
     }
 
-    private static InetAddress addressOf(SocketAddress address) {
-        return address instanceof InetSocketAddress inet ? inet.getAddress() : null;
+    /**
+     * The client address connections are counted under: the IPv4 address, or the /64 network of
+     * an IPv6 one (one host commonly holds a whole /64, so counting each address would let it
+     * open connections without bound).
+     */
+    static InetAddress addressOf(SocketAddress address) {
+        if (!(address instanceof InetSocketAddress inet) || inet.getAddress() == null) {
+            return null;
+        }
+        InetAddress ip = inet.getAddress();
+        if (ip instanceof Inet6Address) {
+            byte[] network = Arrays.copyOf(ip.getAddress(), 16);
+            Arrays.fill(network, 8, 16, (byte) 0);
+            try {
+                return InetAddress.getByAddress(network);
+            } catch (UnknownHostException e) {
+                throw new IllegalStateException("16 bytes are an IPv6 address", e);
+            }
+        }
+        return ip;
     }
 }
