@@ -421,7 +421,9 @@ public final class BrokerServer {
             while (!server.awaitTermination(Math.min(POLL.toNanos(), Math.max(0, deadline - System.nanoTime())), TimeUnit.NANOSECONDS)) {
                 long now = System.nanoTime();
                 if (now - deadline >= 0) {
-                    LOG.warn("calls still running after the {} drain; cancelling them", drain);
+                    if (calls.count() > 0) {
+                        LOG.warn("{} calls still running after the {} drain; cancelling them", calls.count(), drain);
+                    }
                     break;
                 }
                 if (calls.count() > 0) {
