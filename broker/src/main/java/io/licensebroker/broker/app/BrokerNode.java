@@ -4,6 +4,7 @@ import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.LicenseSigner;
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.grpc.BrokerServer;
+import io.licensebroker.broker.grpc.ServerConnections;
 import io.licensebroker.broker.metrics.BrokerMetrics;
 import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
@@ -12,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -117,7 +119,7 @@ public final class BrokerNode implements AutoCloseable {
             });
             BrokerServer.Options options = BrokerServer.Options.defaults(settings.port())
                     .withHost(settings.listenAddress())
-                    .withConnections(BrokerServer.Connections.DEFAULTS
+                    .withConnections(ServerConnections.DEFAULTS
                             .withLimits(settings.maxConnections(), settings.maxConnectionsPerAddress())
                             .withMaxIdle(settings.maxConnectionIdle()));
             if (tls != null) {
@@ -245,12 +247,12 @@ public final class BrokerNode implements AutoCloseable {
     }
 
     /** The address and port gRPC listens on (the wildcard address when listening on every interface). */
-    public java.net.InetSocketAddress address() {
+    public InetSocketAddress address() {
         return server.address();
     }
 
     /** The address and port of the metrics and health port. */
-    public java.net.InetSocketAddress metricsAddress() {
+    public InetSocketAddress metricsAddress() {
         return ops.address();
     }
 

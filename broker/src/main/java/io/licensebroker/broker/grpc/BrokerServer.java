@@ -90,7 +90,7 @@ public final class BrokerServer {
      */
     public record Options(int port, int threads, int maxInboundMessageBytes, int maxInboundMetadataBytes,
                           Duration handshakeTimeout, Duration keepAliveTime, Duration keepAliveTimeout,
-                          Duration permitKeepAliveTime, Tls tls, String host, Connections connections) {
+                          Duration permitKeepAliveTime, Tls tls, String host, ServerConnections connections) {
         public Options {
             if (port < 0 || port > 65_535) {
                 throw new IllegalArgumentException("port must be 0..65535: " + port);
@@ -108,7 +108,7 @@ public final class BrokerServer {
         public static Options defaults(int port) {
             return new Options(port, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
                     1024 * 1024, 16 * 1024, Duration.ofSeconds(10), Duration.ofMinutes(2), Duration.ofSeconds(20),
-                    Duration.ofSeconds(10), null, null, Connections.DEFAULTS);
+                    Duration.ofSeconds(10), null, null, ServerConnections.DEFAULTS);
         }
 
         /** These options served over TLS ({@code tls} null: plaintext). */
@@ -123,46 +123,9 @@ public final class BrokerServer {
                     keepAliveTime, keepAliveTimeout, permitKeepAliveTime, tls, host, connections);
         }
 
-        public Options withConnections(Connections connections) {
+        public Options withConnections(ServerConnections connections) {
             return new Options(port, threads, maxInboundMessageBytes, maxInboundMetadataBytes, handshakeTimeout,
                     keepAliveTime, keepAliveTimeout, permitKeepAliveTime, tls, host, connections);
-        }
-    }
-
-    /**
-     * How many connections the server holds and for how long, so that neither many idle
-     * connections nor one client opening thousands exhaust the process's file descriptors.
-     *
-     * @param max           connections held at once; more are closed as soon as they are accepted
-     * @param maxPerAddress connections held at once from one client address (agents behind one NAT
-     *                      share an address: size this for the largest such site)
-     * @param maxIdle       a connection without a call for this long is closed (GOAWAY; clients
-     *                      reconnect when they next call)
-     * @param maxAge        a connection is asked to go away after about this long (±10 %), which
-     *                      also bounds how long a stream gRPC left open (see {@link InFlightCalls}) lives
-     * @param maxAgeGrace   and is closed this long after that, whatever is still running on it
-     */
-    public record Connections(int max, int maxPerAddress, Duration maxIdle, Duration maxAge, Duration maxAgeGrace) {
-        public static final Connections DEFAULTS = new Connections(10_000, 1_000, Duration.ofMinutes(10),
-                Duration.ofHours(1), Duration.ofMinutes(1));
-
-        public Connections {
-            if (max < 1 || maxPerAddress < 1) {
-                throw new IllegalArgumentException("connection limits must be positive: " + max + ", " + maxPerAddress);
-            }
-            for (Duration d : new Duration[] {maxIdle, maxAge, maxAgeGrace}) {
-                if (Objects.requireNonNull(d, "connection duration").isNegative() || d.isZero()) {
-                    throw new IllegalArgumentException("connection durations must be positive: " + d);
-                }
-            }
-        }
-
-        public Connections withLimits(int max, int maxPerAddress) {
-            return new Connections(max, maxPerAddress, maxIdle, maxAge, maxAgeGrace);
-        }
-
-        public Connections withMaxIdle(Duration maxIdle) {
-            return new Connections(max, maxPerAddress, maxIdle, maxAge, maxAgeGrace);
         }
     }
 
@@ -276,7 +239,7 @@ public final class BrokerServer {
         HealthStatusManager health = new HealthStatusManager();
         ExecutorService executor = newExecutor(options.threads());
         InFlightCalls calls = new InFlightCalls();
-        Connections limits = options.connections();
+        ServerConnections limits = options.connections();
         ConnectionLimiter connections = new ConnectionLimiter(limits.max(), limits.maxPerAddress());
         EventLoops loops = EventLoops.create(connections);
         InetSocketAddress address = options.host() == null ? new InetSocketAddress(options.port())
