@@ -4,6 +4,7 @@ import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.LicenseSigner;
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.grpc.BrokerServer;
+import io.licensebroker.broker.grpc.ServerConnections;
 import io.licensebroker.broker.metrics.BrokerMetrics;
 import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
@@ -12,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -115,13 +117,18 @@ public final class BrokerNode implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-            BrokerServer.Options options = BrokerServer.Options.defaults(settings.port());
+            BrokerServer.Options options = BrokerServer.Options.defaults(settings.port())
+                    .withHost(settings.listenAddress())
+                    .withConnections(ServerConnections.DEFAULTS
+                            .withLimits(settings.maxConnections(), settings.maxConnectionsPerAddress())
+                            .withMaxIdle(settings.maxConnectionIdle()));
             if (tls != null) {
                 options = options.withTls(tls);
             }
             server = BrokerServer.start(options, service, metrics.instrumentation());
+            metrics.watchConnections(server);
             BrokerNode[] self = new BrokerNode[1];
-            OpsHttpServer ops = OpsHttpServer.start(settings.metricsPort(),
+            OpsHttpServer ops = OpsHttpServer.start(settings.metricsListenAddress(), settings.metricsPort(),
                     () -> self[0] != null && self[0].serving && self[0].storeAvailable, metrics);
             self[0] = new BrokerNode(settings, store, service, server, ops, metrics, storage.redis(), maintenance);
             maintenance.scheduleWithFixedDelay(self[0]::reap, REAP_EVERY.toMillis(), REAP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
@@ -129,6 +136,8 @@ public final class BrokerNode implements AutoCloseable {
                 self[0].watch(storage.redis());
             }
             LOG.atInfo().setMessage("broker started").addKeyValue("port", server.port()).addKeyValue("metrics_port", ops.port())
+                    .addKeyValue("address", server.address().getAddress().getHostAddress())
+                    .addKeyValue("metrics_address", ops.address().getAddress().getHostAddress())
                     .addKeyValue("store", settings.store().name().toLowerCase()).log();
             return self[0];
         } catch (Exception e) {
@@ -230,6 +239,21 @@ public final class BrokerNode implements AutoCloseable {
 
     public int metricsPort() {
         return ops.port();
+    }
+
+    /** Connections open on the gRPC port now. */
+    public int connectionsOpen() {
+        return server.connectionsOpen();
+    }
+
+    /** The address and port gRPC listens on (the wildcard address when listening on every interface). */
+    public InetSocketAddress address() {
+        return server.address();
+    }
+
+    /** The address and port of the metrics and health port. */
+    public InetSocketAddress metricsAddress() {
+        return ops.address();
     }
 
     public LicenseService service() {

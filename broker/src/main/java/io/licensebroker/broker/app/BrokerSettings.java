@@ -1,5 +1,7 @@
 package io.licensebroker.broker.app;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -16,10 +18,11 @@ import java.util.stream.Collectors;
  * A broker node's configuration, resolved once at start and immutable after. Bad values stop the
  * node with one message naming every offending setting.
  */
-public record BrokerSettings(int port, int metricsPort, String adminToken, StoreKind store, String redisUri,
+public record BrokerSettings(int port, String listenAddress, int metricsPort, String metricsListenAddress, String adminToken, StoreKind store, String redisUri,
                              Duration redisTimeout, Path dataDir, Duration leaseTtl, boolean fsync, Duration shutdownGrace,
                              int metricsMaxPools, LogFormat logFormat, String logLevel, Path tlsCert, Path tlsKey,
-                             Path tlsClientCa, Duration redisLearningPeriod) {
+                             Path tlsClientCa, Duration redisLearningPeriod, int maxConnections, int maxConnectionsPerAddress,
+                             Duration maxConnectionIdle) {
 
     public enum StoreKind { MEMORY, REDIS }
 
@@ -27,6 +30,8 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
 
     /** Bounds --metrics-max-pools: three series each, beyond this no Prometheus would want them. */
     static final int MAX_METRICS_POOLS = 1_000_000;
+    /** Bounds --max-connections and --max-connections-per-address: far beyond any descriptor limit. */
+    static final int MAX_CONNECTIONS = 10_000_000;
     private static final List<String> LOG_LEVELS = List.of("error", "warn", "info", "debug", "trace");
 
     /** Thrown for settings that cannot start a broker; the message names each bad setting. */
@@ -47,6 +52,7 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(logFormat, "logFormat");
         Objects.requireNonNull(logLevel, "logLevel");
+        Objects.requireNonNull(maxConnectionIdle, "maxConnectionIdle");
     }
 
     /**
@@ -84,7 +90,16 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
             }
         }
         int port = port(raw, Setting.PORT, problems);
+        String listenAddress = address(raw, Setting.LISTEN_ADDRESS, problems);
         int metricsPort = port(raw, Setting.METRICS_PORT, problems);
+        String metricsListenAddress = address(raw, Setting.METRICS_LISTEN_ADDRESS, problems);
+        int maxConnections = positiveCount(raw, Setting.MAX_CONNECTIONS, problems);
+        int maxConnectionsPerAddress = positiveCount(raw, Setting.MAX_CONNECTIONS_PER_ADDRESS, problems);
+        Duration maxConnectionIdle = duration(raw, Setting.MAX_CONNECTION_IDLE, problems);
+        if (maxConnectionIdle != null && (maxConnectionIdle.compareTo(Duration.ofSeconds(1)) < 0
+                || maxConnectionIdle.compareTo(Duration.ofHours(24)) > 0)) {
+            problems.add(describe(Setting.MAX_CONNECTION_IDLE) + " must be between 1s and 24h, not " + raw.get(Setting.MAX_CONNECTION_IDLE));
+        }
         String adminToken = raw.get(Setting.ADMIN_TOKEN);
         if (adminToken != null && (adminToken.length() < 16 || adminToken.length() > 512 || adminToken.isBlank())) {
             problems.add(describe(Setting.ADMIN_TOKEN) + " must be 16 to 512 characters long");
@@ -163,9 +178,9 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
             }
             throw new InvalidSettingsException(message.toString());
         }
-        return new BrokerSettings(port, metricsPort, adminToken, store, redisUri, redisTimeout, dataDir, ttl,
-                Boolean.parseBoolean(fsyncText), grace, maxPools, logFormat, logLevel, tlsCert, tlsKey, tlsClientCa,
-                learning);
+        return new BrokerSettings(port, listenAddress, metricsPort, metricsListenAddress, adminToken, store, redisUri, redisTimeout,
+                dataDir, ttl, Boolean.parseBoolean(fsyncText), grace, maxPools, logFormat, logLevel, tlsCert, tlsKey, tlsClientCa,
+                learning, maxConnections, maxConnectionsPerAddress, maxConnectionIdle);
     }
 
     /** The readable file a setting names, or null when the setting is absent or bad (then a problem is added). */
@@ -198,6 +213,46 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
         }
         problems.add(describe(s) + " must be a whole number 0.." + max + ", not '" + v + "'");
         return -1;
+    }
+
+    private static int positiveCount(Map<Setting, String> raw, Setting s, List<String> problems) {
+        String v = raw.get(s);
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= 1 && n <= MAX_CONNECTIONS) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        problems.add(describe(s) + " must be a whole number 1.." + MAX_CONNECTIONS + ", not '" + v + "'");
+        return -1;
+    }
+
+    /**
+     * An address to listen on, checked now (a host name is resolved) so that a typo stops the node
+     * with the others; null when the setting is absent: every interface.
+     */
+    private static String address(Map<Setting, String> raw, Setting s, List<String> problems) {
+        String v = raw.get(s);
+        if (v == null) {
+            return null;
+        }
+        String host = v.trim();
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1); // [::1], as in URLs
+        }
+        if (host.isEmpty() || host.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+            problems.add(describe(s) + " must be an IP address or a host name, not '" + v + "'");
+            return null;
+        }
+        try {
+            InetAddress.getByName(host);
+            return host;
+        } catch (UnknownHostException e) {
+            problems.add(describe(s) + " names no address this host can resolve: '" + v + "'");
+            return null;
+        }
     }
 
     private static int port(Map<Setting, String> raw, Setting s, List<String> problems) {
@@ -234,14 +289,17 @@ public record BrokerSettings(int port, int metricsPort, String adminToken, Store
     /** The settings for humans: secrets masked. */
     @Override
     public String toString() {
-        return "port=" + port + " metricsPort=" + metricsPort + " adminToken=" + (adminToken == null ? "(generated)" : "****")
+        return "port=" + port + (listenAddress == null ? "" : " listenAddress=" + listenAddress) + " metricsPort=" + metricsPort
+                + (metricsListenAddress == null ? "" : " metricsListenAddress=" + metricsListenAddress) + " adminToken=" + (adminToken == null ? "(generated)" : "****")
                 + " store=" + store.name().toLowerCase()
                 + (redisUri == null ? "" : " redisUri=" + maskPassword(redisUri) + " redisTimeout=" + redisTimeout
                         + " redisLearningPeriod=" + redisLearningPeriod)
                 + " dataDir=" + dataDir + " leaseTtl=" + leaseTtl + " fsync=" + fsync + " shutdownGrace=" + shutdownGrace
                 + " metricsMaxPools=" + metricsMaxPools + " logFormat=" + logFormat.name().toLowerCase() + " logLevel=" + logLevel
                 + (tlsCert == null ? " tls=off" : " tlsCert=" + tlsCert + " tlsKey=" + tlsKey
-                        + (tlsClientCa == null ? "" : " tlsClientCa=" + tlsClientCa));
+                        + (tlsClientCa == null ? "" : " tlsClientCa=" + tlsClientCa))
+                + " maxConnections=" + maxConnections + " maxConnectionsPerAddress=" + maxConnectionsPerAddress
+                + " maxConnectionIdle=" + maxConnectionIdle;
     }
 
     /**

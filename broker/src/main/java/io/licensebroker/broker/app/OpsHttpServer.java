@@ -30,6 +30,15 @@ final class OpsHttpServer implements AutoCloseable {
      */
     private static final int THREADS = 2;
     private static final Logger LOG = LoggerFactory.getLogger(OpsHttpServer.class);
+    /** Scrapers and probes are few; unbounded, the ops port could itself become a descriptor sink. */
+    private static final String MAX_CONNECTIONS = "256";
+
+    static {
+        // Read once, when the JDK server first starts; an operator's own -D value wins.
+        if (System.getProperty("jdk.httpserver.maxConnections") == null) {
+            System.setProperty("jdk.httpserver.maxConnections", MAX_CONNECTIONS);
+        }
+    }
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -39,9 +48,10 @@ final class OpsHttpServer implements AutoCloseable {
         this.executor = executor;
     }
 
-    static OpsHttpServer start(int port, BooleanSupplier serving, BrokerMetrics metrics) {
+    /** {@code host} null: every interface. */
+    static OpsHttpServer start(String host, int port, BooleanSupplier serving, BrokerMetrics metrics) {
         try {
-            HttpServer server = HttpServer.create(new InetSocketAddress(port), 64);
+            HttpServer server = HttpServer.create(host == null ? new InetSocketAddress(port) : new InetSocketAddress(host, port), 64);
             AtomicInteger n = new AtomicInteger();
             ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
                 Thread t = new Thread(r, "ops-http-" + n.incrementAndGet());
@@ -63,12 +73,16 @@ final class OpsHttpServer implements AutoCloseable {
             server.start();
             return new OpsHttpServer(server, executor);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot listen on metrics port " + port, e);
+            throw new UncheckedIOException("cannot listen on metrics port " + (host == null ? "" : host + ":") + port, e);
         }
     }
 
     int port() {
         return server.getAddress().getPort();
+    }
+
+    InetSocketAddress address() {
+        return server.getAddress();
     }
 
     /**

@@ -12,19 +12,24 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Counts failed authentications so that guessing secrets is slow and cannot load the store.
+ * Counts failed authentications so that a guesser is slowed and told to stop, without ever
+ * locking out the rightful holder of a credential.
  *
  * <p>Failures are counted per credential, by the token's public lookup id, so that guesses at one
  * key are limited wherever they come from; tokens that are not broker tokens at all (no lookup id:
  * garbage, or guesses at the bootstrap token) are counted per remote address instead. Once a key
- * has {@link #limit} failures with no gap of {@link #WINDOW} between them, its calls are refused
- * RESOURCE_EXHAUSTED TOO_MANY_FAILED_AUTHENTICATIONS before any store access, until a whole
- * {@link #WINDOW} passes without a counted failure. Refused calls are not counted, so the
- * cool-down ends on its own even while the attacker keeps trying. Successes do not count.
+ * has {@link #limit} failures with no gap of {@link #WINDOW} between them, further failed calls
+ * under it are answered RESOURCE_EXHAUSTED TOO_MANY_FAILED_AUTHENTICATIONS instead of
+ * UNAUTHENTICATED, until a whole {@link #WINDOW} passes without a counted failure. The check comes
+ * after the credential is verified and applies to failures only: a correct token is accepted
+ * whatever was guessed under its key or from its address. Refused calls are not counted, so the
+ * cool-down ends on its own even while the guesser keeps trying. Successes do not count.
+ *
+ * <p>A refused guess costs what any call costs: nothing from the store for a token that is not a
+ * broker token (the bootstrap token is compared in memory), one credential read for one that is.
  *
  * <p>Memory is bounded: at most {@link #MAX_KEYS} keys are tracked, the least recently used
- * dropped first, so an attacker spraying random lookup ids cannot grow the map without bound
- * (such ids name no credential, so each costs at most one store read that finds nothing).
+ * dropped first, so an attacker spraying random lookup ids cannot grow the map without bound.
  */
 final class AuthFailureLimiter {
     static final Duration WINDOW = Duration.ofMinutes(1);
@@ -57,7 +62,7 @@ final class AuthFailureLimiter {
         return LicenseService.lookupIdOf(token).map(id -> "key:" + id).orElseGet(() -> "peer:" + peer);
     }
 
-    /** Whether calls under {@code key} are refused for now. */
+    /** Whether failed calls under {@code key} are refused RESOURCE_EXHAUSTED for now. */
     boolean blocked(String key) {
         AtomicInteger count = failures.getIfPresent(key);
         return count != null && count.get() >= limit;

@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLException;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -50,6 +51,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class BrokerServer {
     private static final Executor DIRECT = Runnable::run;
+    /** How often a shutdown looks at the calls in flight. */
+    private static final Duration POLL = Duration.ofMillis(50);
+    /** How long no call must be in flight before a shutdown closes the connections left. */
+    private static final Duration SETTLED = Duration.ofSeconds(1);
     private static final Logger LOG = LoggerFactory.getLogger(BrokerServer.class);
 
     /** Both contract services, for {@link HealthStatusManager} and tests. */
@@ -60,11 +65,14 @@ public final class BrokerServer {
     private final int port;
     private final HealthStatusManager health;
     private final ExecutorService executor;
+    private final InFlightCalls calls;
+    private final ConnectionLimiter connections;
+    private final EventLoops loops;
 
     /**
      * Server settings; {@link #defaults(int)} for the usual ones.
      *
-     * @param port                 TCP port on every interface; 0 picks a free one
+     * @param port                 TCP port; 0 picks a free one
      * @param threads              size of the fixed pool running handlers (they never block, so a few
      *                             per core are enough; a bound keeps a burst from spawning thousands)
      * @param maxInboundMessageBytes largest request accepted (the biggest legitimate one, a 64 KiB
@@ -76,10 +84,13 @@ public final class BrokerServer {
      * @param permitKeepAliveTime  clients may ping at most this often (agents renew every ~20 s and may
      *                             keep their connection warm in between); more often is abuse
      * @param tls                  TLS files, or null to serve plaintext
+     * @param host                 the address to listen on (an IP address or a host name), or null for
+     *                             every interface
+     * @param connections          how many connections are held, and for how long
      */
     public record Options(int port, int threads, int maxInboundMessageBytes, int maxInboundMetadataBytes,
                           Duration handshakeTimeout, Duration keepAliveTime, Duration keepAliveTimeout,
-                          Duration permitKeepAliveTime, Tls tls) {
+                          Duration permitKeepAliveTime, Tls tls, String host, ServerConnections connections) {
         public Options {
             if (port < 0 || port > 65_535) {
                 throw new IllegalArgumentException("port must be 0..65535: " + port);
@@ -91,18 +102,30 @@ public final class BrokerServer {
             Objects.requireNonNull(keepAliveTime, "keepAliveTime");
             Objects.requireNonNull(keepAliveTimeout, "keepAliveTimeout");
             Objects.requireNonNull(permitKeepAliveTime, "permitKeepAliveTime");
+            Objects.requireNonNull(connections, "connections");
         }
 
         public static Options defaults(int port) {
             return new Options(port, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
                     1024 * 1024, 16 * 1024, Duration.ofSeconds(10), Duration.ofMinutes(2), Duration.ofSeconds(20),
-                    Duration.ofSeconds(10), null);
+                    Duration.ofSeconds(10), null, null, ServerConnections.DEFAULTS);
         }
 
         /** These options served over TLS ({@code tls} null: plaintext). */
         public Options withTls(Tls tls) {
             return new Options(port, threads, maxInboundMessageBytes, maxInboundMetadataBytes, handshakeTimeout,
-                    keepAliveTime, keepAliveTimeout, permitKeepAliveTime, tls);
+                    keepAliveTime, keepAliveTimeout, permitKeepAliveTime, tls, host, connections);
+        }
+
+        /** These options listening on {@code host} only (null: every interface). */
+        public Options withHost(String host) {
+            return new Options(port, threads, maxInboundMessageBytes, maxInboundMetadataBytes, handshakeTimeout,
+                    keepAliveTime, keepAliveTimeout, permitKeepAliveTime, tls, host, connections);
+        }
+
+        public Options withConnections(ServerConnections connections) {
+            return new Options(port, threads, maxInboundMessageBytes, maxInboundMetadataBytes, handshakeTimeout,
+                    keepAliveTime, keepAliveTimeout, permitKeepAliveTime, tls, host, connections);
         }
     }
 
@@ -176,11 +199,15 @@ public final class BrokerServer {
         }
     }
 
-    private BrokerServer(Server server, HealthStatusManager health, ExecutorService executor) {
+    private BrokerServer(Server server, HealthStatusManager health, ExecutorService executor, InFlightCalls calls,
+                         ConnectionLimiter connections, EventLoops loops) {
         this.server = server;
         this.port = server.getPort();
         this.health = health;
         this.executor = executor;
+        this.calls = calls;
+        this.connections = connections;
+        this.loops = loops;
     }
 
     /** Starts serving on {@code port} (0: a free port) with the default options. */
@@ -206,19 +233,27 @@ public final class BrokerServer {
         return serve(options, services, Instrumentation.NONE.calls());
     }
 
-    private static BrokerServer serve(Options options, List<ServerServiceDefinition> services, ServerInterceptor calls)
+    private static BrokerServer serve(Options options, List<ServerServiceDefinition> services, ServerInterceptor instrumentation)
             throws IOException {
         Objects.requireNonNull(options, "options");
         HealthStatusManager health = new HealthStatusManager();
         ExecutorService executor = newExecutor(options.threads());
+        InFlightCalls calls = new InFlightCalls();
+        ServerConnections limits = options.connections();
+        ConnectionLimiter connections = new ConnectionLimiter(limits.max(), limits.maxPerAddress());
+        EventLoops loops = EventLoops.create(connections);
+        InetSocketAddress address = options.host() == null ? new InetSocketAddress(options.port())
+                : new InetSocketAddress(options.host(), options.port());
         NettyServerBuilder builder;
         try {
-            builder = options.tls() == null ? NettyServerBuilder.forPort(options.port())
-                    : NettyServerBuilder.forPort(options.port(), options.tls().credentials());
+            builder = options.tls() == null ? NettyServerBuilder.forAddress(address)
+                    : NettyServerBuilder.forAddress(address, options.tls().credentials());
         } catch (IOException | RuntimeException e) {
             executor.shutdownNow();
+            loops.shutdown();
             throw e;
         }
+        loops.configure(builder);
         builder
                 .executor(executor)
                 // The agent RPCs never block (their handlers only chain stages): run them on the
@@ -237,13 +272,18 @@ public final class BrokerServer {
                 .keepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
                 .keepAliveTimeout(options.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .permitKeepAliveTime(options.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
-                .permitKeepAliveWithoutCalls(true);
+                .permitKeepAliveWithoutCalls(true)
+                .maxConnectionIdle(limits.maxIdle().toMillis(), TimeUnit.MILLISECONDS)
+                .maxConnectionAge(limits.maxAge().toMillis(), TimeUnit.MILLISECONDS)
+                .maxConnectionAgeGrace(limits.maxAgeGrace().toMillis(), TimeUnit.MILLISECONDS);
         if (options.tls() != null && options.tls().clientCa() != null) {
             // Server interceptors run in reverse order of addition: added before the instrumentation
             // one, this runs inside it, so refused admin calls are still counted.
             builder.intercept(new ClientCertificateInterceptor());
         }
-        builder.intercept(calls)
+        builder.intercept(instrumentation)
+                // Added last, so outermost: every call of every service is counted until it ends.
+                .intercept(calls)
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(legacyReflection());
@@ -253,11 +293,12 @@ public final class BrokerServer {
             server = builder.build().start();
         } catch (IOException | RuntimeException e) {
             executor.shutdownNow();
+            loops.shutdown();
             throw e;
         }
         health.setStatus("", ServingStatus.SERVING);
         SERVICE_NAMES.forEach(name -> health.setStatus(name, ServingStatus.SERVING));
-        return new BrokerServer(server, health, executor);
+        return new BrokerServer(server, health, executor, calls, connections, loops);
     }
 
     /**
@@ -304,27 +345,69 @@ public final class BrokerServer {
         return port;
     }
 
+    /** The address and port listened on. */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) server.getListenSockets().get(0);
+    }
+
+    /** Calls started and not yet complete or cancelled, of every service. */
+    public int callsInFlight() {
+        return calls.count();
+    }
+
+    /** Connections open on the gRPC port now. */
+    public int connectionsOpen() {
+        return connections.open();
+    }
+
+    /** Connections closed on arrival because a limit was reached, since start. */
+    public long connectionsRefused() {
+        return connections.refused();
+    }
+
     /**
      * Graceful stop: reports NOT_SERVING (so load balancers stop routing here), stops accepting
      * new calls, lets in-flight calls finish for up to {@code drain}, then cancels what is left.
      * Returns once the server has terminated. Idempotent.
+     *
+     * <p>The drain waits for calls, not connections: once no call has been in flight for
+     * {@link #SETTLED}, what still holds a connection open is a stream without a call (see
+     * {@link InFlightCalls}), and the server stops at once instead of waiting out the drain.
      */
     public void shutdown(Duration drain) {
         health.enterTerminalState();
         server.shutdown();
         boolean interrupted = false;
         try {
-            if (!server.awaitTermination(drain.toNanos(), TimeUnit.NANOSECONDS)) {
-                LOG.warn("calls still running after the {} drain; cancelling them", drain);
-                server.shutdownNow();
-                server.awaitTermination();
+            long deadline = System.nanoTime() + drain.toNanos();
+            long idleSince = Long.MAX_VALUE;
+            while (!server.awaitTermination(Math.min(POLL.toNanos(), Math.max(0, deadline - System.nanoTime())), TimeUnit.NANOSECONDS)) {
+                long now = System.nanoTime();
+                if (now - deadline >= 0) {
+                    if (calls.count() > 0) {
+                        LOG.warn("{} calls still running after the {} drain; cancelling them", calls.count(), drain);
+                    }
+                    break;
+                }
+                if (calls.count() > 0) {
+                    idleSince = Long.MAX_VALUE;
+                } else if (idleSince == Long.MAX_VALUE) {
+                    idleSince = now;
+                } else if (now - idleSince >= SETTLED.toNanos()) {
+                    // Long enough for every client to have seen the GOAWAY: no new call can start.
+                    LOG.info("no call in flight; closing the connections still open");
+                    break;
+                }
             }
+            server.shutdownNow();
+            server.awaitTermination();
         } catch (InterruptedException e) {
             interrupted = true;
             server.shutdownNow();
         } finally {
             // Handlers never block, so once the server is done the pool has nothing left to do.
             executor.shutdown();
+            loops.shutdown();
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }

@@ -24,8 +24,9 @@ import java.util.function.Supplier;
  * (which validates, checks tenancy and calls the core, returning a stage), then complete the
  * observer from whichever thread completes that stage.
  *
- * <p>Order of refusals: RESOURCE_EXHAUSTED TOO_MANY_FAILED_AUTHENTICATIONS for a key that failed
- * too often ({@link AuthFailureLimiter}), UNAUTHENTICATED, then PERMISSION_DENIED for the wrong kind of
+ * <p>Order of refusals: for a token that names no credential, RESOURCE_EXHAUSTED
+ * TOO_MANY_FAILED_AUTHENTICATIONS when its key failed too often ({@link AuthFailureLimiter}), else
+ * UNAUTHENTICATED; then PERMISSION_DENIED for the wrong kind of
  * credential, then whatever the body decides (validation of the field that names the account,
  * the tenancy check, then validation of the remaining fields), so that a caller learns nothing
  * about another tenant's data beyond "not yours".
@@ -136,13 +137,14 @@ final class Gate {
                 // Only when the services are mounted without the interceptor: fail closed.
                 throw Errors.unauthenticated("missing authorization header; expected \"Bearer <token>\"");
             }
-            String failureKey = AuthFailureLimiter.keyOf(token, AuthInterceptor.PEER.get());
-            if (failures.blocked(failureKey)) {
-                // Before the store is asked: a locked-out guesser costs nothing but this map lookup.
-                throw Errors.tooManyFailedAuthentications();
-            }
             result = service.authenticate(token).thenCompose(principal -> {
                 if (principal.isEmpty()) {
+                    // Only failures are counted or refused, after the credential was checked: a
+                    // guesser at a key (or from a shared address) never locks out its rightful holder.
+                    String failureKey = AuthFailureLimiter.keyOf(token, AuthInterceptor.PEER.get());
+                    if (failures.blocked(failureKey)) {
+                        throw Errors.tooManyFailedAuthentications();
+                    }
                     failures.failed(failureKey);
                     throw Errors.unauthenticated("unknown token");
                 }

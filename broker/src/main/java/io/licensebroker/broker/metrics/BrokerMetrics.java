@@ -11,6 +11,7 @@ import io.licensebroker.proto.v1.LicenseBrokerGrpc;
 import io.micrometer.core.instrument.Clock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.config.MeterFilter;
@@ -122,6 +123,20 @@ public final class BrokerMetrics implements AutoCloseable {
      */
     public MeterRegistry registry() {
         return registry;
+    }
+
+    /**
+     * {@code broker_grpc_connections} (open on the gRPC port now) and
+     * {@code broker_grpc_connections_refused_total} (closed on arrival, over a connection limit).
+     */
+    public void watchConnections(BrokerServer server) {
+        // Micrometer holds the object weakly: the server, which the node holds, not a lambda.
+        Gauge.builder("broker.grpc.connections", server, BrokerServer::connectionsOpen)
+                .description("Connections open on the gRPC port")
+                .register(registry);
+        FunctionCounter.builder("broker.grpc.connections.refused", server, BrokerServer::connectionsRefused)
+                .description("Connections closed as soon as they arrived because a connection limit was reached")
+                .register(registry);
     }
 
     /** What the gRPC server reports: acquire decisions and every call. */

@@ -15,6 +15,7 @@ import io.licensebroker.broker.testing.TestCertificates;
 
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -78,7 +79,7 @@ final class BrokerSettingsTest {
         String message = refusal(file);
         assertTrue(message.contains("unknown setting 'lease_ttl' (did you mean 'lease-ttl'?)"), message);
         assertTrue(message.contains("unknown setting 'colour'"), message);
-        assertTrue(message.contains("known settings: port, metrics-port, admin-token"), message);
+        assertTrue(message.contains("known settings: port, listen-address, metrics-port, metrics-listen-address, admin-token"), message);
         assertTrue(message.contains(file.toString()), message);
     }
 
@@ -192,6 +193,34 @@ final class BrokerSettingsTest {
             String message = assertThrows(BrokerSettings.InvalidSettingsException.class,
                     () -> BrokerSettings.resolve(flags(Setting.REDIS_LEARNING_PERIOD, bad), Map.of())).getMessage();
             assertTrue(message.contains("--redis-learning-period [BROKER_REDIS_LEARNING_PERIOD]"), message);
+        }
+    }
+
+    @Test
+    void listenAddressesAndConnectionLimitsHaveDefaultsAndRefuseBadValues() {
+        BrokerSettings defaults = BrokerSettings.resolve(Map.of(), Map.of());
+        assertNull(defaults.listenAddress(), "every interface, as before");
+        assertNull(defaults.metricsListenAddress());
+        assertEquals(10_000, defaults.maxConnections());
+        assertEquals(1_000, defaults.maxConnectionsPerAddress());
+        assertEquals(Duration.ofMinutes(10), defaults.maxConnectionIdle());
+
+        BrokerSettings given = BrokerSettings.resolve(flags(Setting.LISTEN_ADDRESS, "127.0.0.1", Setting.METRICS_LISTEN_ADDRESS, "[::1]",
+                Setting.MAX_CONNECTIONS, "50", Setting.MAX_CONNECTIONS_PER_ADDRESS, "5", Setting.MAX_CONNECTION_IDLE, "30s"), Map.of());
+        assertEquals("127.0.0.1", given.listenAddress());
+        assertEquals("::1", given.metricsListenAddress());
+        assertEquals(50, given.maxConnections());
+        assertEquals(5, given.maxConnectionsPerAddress());
+        assertEquals(Duration.ofSeconds(30), given.maxConnectionIdle());
+        assertEquals("localhost", BrokerSettings.resolve(Map.of(), Map.of("BROKER_LISTEN_ADDRESS", "localhost")).listenAddress());
+
+        String message = assertThrows(BrokerSettings.InvalidSettingsException.class, () -> BrokerSettings.resolve(flags(
+                Setting.LISTEN_ADDRESS, "no such host", Setting.METRICS_LISTEN_ADDRESS, "", Setting.MAX_CONNECTIONS, "0",
+                Setting.MAX_CONNECTIONS_PER_ADDRESS, "many", Setting.MAX_CONNECTION_IDLE, "10ms"), Map.of())).getMessage();
+        for (String named : List.of("--listen-address [BROKER_LISTEN_ADDRESS]", "--metrics-listen-address [BROKER_METRICS_LISTEN_ADDRESS]",
+                "--max-connections [BROKER_MAX_CONNECTIONS]", "--max-connections-per-address [BROKER_MAX_CONNECTIONS_PER_ADDRESS]",
+                "--max-connection-idle [BROKER_MAX_CONNECTION_IDLE]")) {
+            assertTrue(message.contains(named), named + " in: " + message);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.licensebroker.broker.e2e;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -9,15 +10,18 @@ import io.licensebroker.proto.v1.CreateAccountRequest;
 import io.licensebroker.proto.v1.CreateApiKeyRequest;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc;
+import io.licensebroker.proto.v1.ListAccountsRequest;
 import io.licensebroker.proto.v1.ListSessionsRequest;
 import io.licensebroker.proto.v1.ListSessionsResponse;
 import io.licensebroker.proto.v1.ReleaseSessionRequest;
 import io.licensebroker.proto.v1.SetSubscriptionRequest;
 import io.licensebroker.proto.v1.UpsertUserRequest;
+import io.licensebroker.proto.v1.VerifyOfflineLicenseRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -34,6 +38,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static io.licensebroker.broker.e2e.GrpcClients.withToken;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -133,6 +138,36 @@ class ShutdownUnderLoadIT {
                 channel.shutdownNow();
             }
         }
+    }
+
+    @Test
+    void sigtermAfterOversizedRequestsStopsWithoutWaitingOutTheGrace() throws Exception {
+        BrokerProcess broker = BrokerProcess.start(dataDir, "--admin-token", ADMIN, "--shutdown-grace", "20s");
+        ManagedChannel channel = GrpcClients.channel(broker.port());
+        long stopping;
+        int exitCode;
+        try {
+            LicenseAdminGrpc.LicenseAdminBlockingStub admin = withToken(LicenseAdminGrpc.newBlockingStub(channel), ADMIN);
+            for (int i = 0; i < 3; i++) {
+                // 16 MiB: the client is still sending when the broker refuses it.
+                StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                        () -> admin.verifyOfflineLicense(VerifyOfflineLicenseRequest.newBuilder()
+                                .setLicenseFile(ByteString.copyFrom(new byte[16 << 20])).build()));
+                assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.toString());
+            }
+            // The client keeps its connection open, as a running agent would.
+            assertEquals(0, admin.listAccounts(ListAccountsRequest.getDefaultInstance()).getAccountsCount());
+            stopping = System.nanoTime();
+            exitCode = broker.terminate();
+        } finally {
+            channel.shutdownNow();
+            broker.close();
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - stopping);
+        System.out.printf("SIGTERM after oversized requests: exited in %d ms (grace 20 s)%n", took.toMillis());
+        assertEquals(0, exitCode, broker.output().toString());
+        assertTrue(took.compareTo(Duration.ofSeconds(8)) < 0, "SIGTERM with no call in flight took " + took
+                + " of the 20 s grace: " + broker.output());
     }
 
     private static void done(long started, AtomicLong sigtermAt, AtomicInteger straddling, AtomicInteger completed, CountDownLatch warm) {

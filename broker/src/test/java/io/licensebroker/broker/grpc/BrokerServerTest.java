@@ -11,11 +11,15 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.licensebroker.broker.core.LicenseService;
+import io.licensebroker.broker.metrics.BrokerMetrics;
 import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
+import io.licensebroker.broker.testing.Await;
 import io.licensebroker.broker.testing.HealthWatch;
 import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
+import io.licensebroker.proto.v1.LicenseBrokerGrpc;
 import io.licensebroker.proto.v1.ListAccountsRequest;
 import io.licensebroker.proto.v1.ListAccountsResponse;
 import io.licensebroker.proto.v1.VerifyOfflineLicenseRequest;
@@ -95,6 +99,32 @@ final class BrokerServerTest {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> root(channel()).verifyOfflineLicense(
                 VerifyOfflineLicenseRequest.newBuilder().setLicenseFile(ByteString.copyFrom(new byte[1024 * 1024 + 1])).build()));
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+    }
+
+    @Test
+    void anOversizedRequestLeavesNoCallForTheShutdownToWaitFor() throws Exception {
+        server = BrokerServer.start(BrokerServer.Options.defaults(0), service, BrokerMetrics.create(100).instrumentation());
+        ManagedChannel c = channel();
+        // Past the first flow-control window (1 MiB) the client is still sending when the server refuses:
+        // gRPC then leaves the HTTP/2 stream open, which held the drain for its whole length.
+        for (int size : new int[] {1024 * 1024 + 1, 4 << 20, 16 << 20}) {
+            StatusRuntimeException admin = assertThrows(StatusRuntimeException.class, () -> root(c).verifyOfflineLicense(
+                    VerifyOfflineLicenseRequest.newBuilder().setLicenseFile(ByteString.copyFrom(new byte[size])).build()));
+            assertEquals(Status.Code.RESOURCE_EXHAUSTED, admin.getStatus().getCode());
+            StatusRuntimeException agent = assertThrows(StatusRuntimeException.class, () -> World.withAuthorization(
+                    LicenseBrokerGrpc.newBlockingStub(c), "Bearer " + World.ROOT)
+                    .acquireSession(AcquireSessionRequest.newBuilder().setMachineId("m".repeat(size)).build()));
+            assertEquals(Status.Code.RESOURCE_EXHAUSTED, agent.getStatus().getCode());
+        }
+        // The connection stays open, as an agent's would, and still serves.
+        assertEquals(0, root(c).listAccounts(ListAccountsRequest.getDefaultInstance()).getAccountsCount());
+        Await.until(Duration.ofSeconds(10), () -> server.callsInFlight() == 0, () -> server.callsInFlight() + " calls in flight");
+
+        long started = System.nanoTime();
+        server.shutdown(Duration.ofSeconds(20));
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertTrue(server.isTerminated());
+        assertTrue(took.compareTo(Duration.ofSeconds(5)) < 0, "no call was in flight, yet the 20 s drain took " + took);
     }
 
     @Test
