@@ -3,6 +3,7 @@ package io.licensebroker.broker.app;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.LicenseSigner;
 import io.licensebroker.broker.core.LicenseStore;
+import io.licensebroker.broker.core.StoreRefusedException;
 import io.licensebroker.broker.grpc.BrokerServer;
 import io.licensebroker.broker.metrics.BrokerMetrics;
 import io.licensebroker.broker.offline.Ed25519Signer;
@@ -26,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>With {@code --store redis} the node is stateless: any number of nodes share one Redis (or
  * Redis Cluster), every node reaps every account's expired leases, and the offline signing key is
- * stored once in Redis (the first node to start creates it) so every node signs with the same key.
+ * stored once in Redis (the first node to start creates it) so every node signs with the same key
+ * ({@link SharedSigningKey}: re-read before each use and on every probe, re-published after a wipe).
  * While Redis cannot be reached the node reports NOT_SERVING (gRPC health and /healthz) and calls
  * answer UNAVAILABLE; it reports SERVING again by itself once Redis answers.
  */
@@ -37,8 +39,6 @@ public final class BrokerNode implements AutoCloseable {
     private static final Duration PROBE_EVERY = Duration.ofMillis(250);
     /** Journal size that triggers compaction into a snapshot. */
     private static final long COMPACT_AFTER_BYTES = 64L << 20;
-    /** The name under which nodes on Redis share the offline signing key. */
-    private static final String SIGNING_KEY = "offline-signing-key";
     private static final Logger LOG = LoggerFactory.getLogger(BrokerNode.class);
 
     private final BrokerSettings settings;
@@ -51,6 +51,8 @@ public final class BrokerNode implements AutoCloseable {
     private final ScheduledExecutorService maintenance;
     private volatile boolean serving = true;
     private volatile boolean storeAvailable = true;
+    /** Nodes on Redis: the shared offline signing key, re-read on every probe. */
+    private volatile SharedSigningKey sharedKey;
     private boolean closed;
 
     /** The store and the signer that goes with it. */
@@ -126,6 +128,7 @@ public final class BrokerNode implements AutoCloseable {
             self[0] = new BrokerNode(settings, store, service, server, ops, metrics, storage.redis(), maintenance);
             maintenance.scheduleWithFixedDelay(self[0]::reap, REAP_EVERY.toMillis(), REAP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
             if (storage.redis() != null) {
+                self[0].sharedKey = storage.signer() instanceof SharedSigningKey k ? k : null;
                 self[0].watch(storage.redis());
             }
             LOG.atInfo().setMessage("broker started").addKeyValue("port", server.port()).addKeyValue("metrics_port", ops.port())
@@ -159,7 +162,28 @@ public final class BrokerNode implements AutoCloseable {
     }
 
     private static Storage redis(BrokerSettings settings, Duration tombstones, BrokerMetrics metrics) {
-        RedisStore store = RedisStore.connect(RedisStore.Options.defaults(settings.redisUri())
+        RedisStore store;
+        try {
+            store = connect(settings, tombstones, metrics);
+        } catch (StoreRefusedException e) {
+            // Only the operator can fix it: one line naming what is missing, no stack trace.
+            throw new BrokerSettings.InvalidSettingsException("cannot start on Redis at " + settings.redisUri() + ": "
+                    + e.getMessage());
+        }
+        try {
+            SharedSigningKey key = SharedSigningKey.load(store);
+            return new Storage(metrics.timed(store, "redis"), key, store);
+        } catch (Exception e) {
+            store.close();
+            if (e instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException("cannot read the shared offline signing key from Redis", e);
+        }
+    }
+
+    private static RedisStore connect(BrokerSettings settings, Duration tombstones, BrokerMetrics metrics) {
+        return RedisStore.connect(RedisStore.Options.defaults(settings.redisUri())
                 .withCommandTimeout(settings.redisTimeout())
                 .withTombstoneRetention(tombstones)
                 .withObserver(metrics.storeObserver())
@@ -168,17 +192,6 @@ public final class BrokerNode implements AutoCloseable {
                 // lease keeps "reclaimed within about one lease length" true even then.
                 .withReindexEvery(settings.leaseTtl())
                 .withLearningPeriod(settings.redisLearningPeriod()));
-        try {
-            String keyPair = store.sharedValue(SIGNING_KEY, () -> Ed25519Signer.generate().encodeKeyPair())
-                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
-            return new Storage(metrics.timed(store, "redis"), Ed25519Signer.decodeKeyPair(keyPair), store);
-        } catch (Exception e) {
-            store.close();
-            if (e instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException("cannot read the shared offline signing key from Redis", e);
-        }
     }
 
     /**
@@ -198,6 +211,15 @@ public final class BrokerNode implements AutoCloseable {
                 if (serving) {
                     server.setServing(available);
                 }
+            }
+            SharedSigningKey key = sharedKey;
+            if (available && key != null) {
+                // Notices a wipe within a probe: re-publishes this node's key before anyone needs it.
+                key.current().whenComplete((k, e) -> {
+                    if (e != null) {
+                        LOG.debug("could not re-read the shared offline signing key: {}", e.toString());
+                    }
+                });
             }
             try {
                 maintenance.schedule(() -> watch(redis), PROBE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
