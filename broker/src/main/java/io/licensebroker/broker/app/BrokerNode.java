@@ -238,7 +238,8 @@ public final class BrokerNode implements AutoCloseable {
         } catch (Exception e) {
             // The next pass retries; expiry is idempotent. While the store is known to be down,
             // health already says so: no warning every pass.
-            if (storeAvailable) {
+            if (storeAvailable && !(e.getCause() instanceof StoreRefusedException)) {
+                // (A refusal only the operator can fix is already warned about by the store.)
                 LOG.warn("lease reaping failed: {}", e.toString());
             } else {
                 LOG.debug("lease reaping failed: {}", e.toString());

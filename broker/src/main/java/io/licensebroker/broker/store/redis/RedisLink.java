@@ -57,6 +57,7 @@ import java.util.function.Function;
  */
 final class RedisLink implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RedisLink.class.getName());
+    private static final long REFUSAL_WARNING_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
     static final String OOM_MESSAGE = "Redis refused the write: it is out of memory (maxmemory reached with the noeviction"
             + " policy); the Redis operator must raise maxmemory or free memory. Nothing was changed; reads still work";
     static final String NOPERM_MESSAGE = "Redis refused the command: the broker's Redis user lacks a permission (%s);"
@@ -71,6 +72,9 @@ final class RedisLink implements AutoCloseable {
     private final ThreadPoolExecutor executor;
     private final Consumer<String> errors;
     private volatile boolean available = true;
+    /** When the last OOM/NOPERM warning was logged (nanoTime): one a minute is enough, not one per call. */
+    private final java.util.concurrent.atomic.AtomicLong lastRefusalWarning = new java.util.concurrent.atomic.AtomicLong(
+            System.nanoTime() - REFUSAL_WARNING_EVERY_NANOS);
 
     private RedisLink(AbstractRedisClient client, ClientResources resources, StatefulConnection<String, String> connection,
                       RedisClusterAsyncCommands<String, String> commands,
@@ -299,13 +303,13 @@ final class RedisLink implements AutoCloseable {
         // Before isBug: inside a script, these arrive wrapped in "Error running script".
         if (e instanceof RedisCommandExecutionException x && isOutOfMemory(x)) {
             errors.accept("OOM");
-            LOG.log(System.Logger.Level.WARNING, "{0}: {1}", OOM_MESSAGE, x.getMessage());
+            warnRefusal(OOM_MESSAGE + ": " + x.getMessage());
             return new StoreRefusedException(OOM_MESSAGE, x);
         }
         if (e instanceof RedisCommandExecutionException x && isNoPermission(x)) {
             errors.accept("NOPERM");
             String message = String.format(NOPERM_MESSAGE, firstLine(x.getMessage()));
-            LOG.log(System.Logger.Level.WARNING, message);
+            warnRefusal(message);
             return new StoreRefusedException(message, x);
         }
         if (e instanceof RedisCommandExecutionException x && isBug(x)) {
@@ -332,6 +336,14 @@ final class RedisLink implements AutoCloseable {
         String m = String.valueOf(e.getMessage());
         return m.contains("user_script") || m.contains("Error running script") || m.startsWith("CROSSSLOT")
                 || m.startsWith("WRONGTYPE") || m.startsWith("ERR wrong number of arguments");
+    }
+
+    private void warnRefusal(String message) {
+        long now = System.nanoTime();
+        long last = lastRefusalWarning.get();
+        if (now - last >= REFUSAL_WARNING_EVERY_NANOS && lastRefusalWarning.compareAndSet(last, now)) {
+            LOG.log(System.Logger.Level.WARNING, message + " (further refusals of this minute are only counted)");
+        }
     }
 
     private static boolean isOutOfMemory(Throwable e) {
