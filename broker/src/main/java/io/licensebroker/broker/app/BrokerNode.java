@@ -167,8 +167,8 @@ public final class BrokerNode implements AutoCloseable {
             store = connect(settings, tombstones, metrics);
         } catch (StoreRefusedException e) {
             // Only the operator can fix it: one line naming what is missing, no stack trace.
-            throw new BrokerSettings.InvalidSettingsException("cannot start on Redis at " + settings.redisUri() + ": "
-                    + e.getMessage());
+            throw new BrokerSettings.InvalidSettingsException("cannot start on Redis at "
+                    + BrokerSettings.maskPassword(settings.redisUri()) + ": " + e.getMessage());
         }
         try {
             SharedSigningKey key = SharedSigningKey.load(store);

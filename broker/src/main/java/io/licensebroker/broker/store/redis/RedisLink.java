@@ -160,7 +160,8 @@ final class RedisLink implements AutoCloseable {
                     throw new StoreRefusedException(String.format(NOPERM_MESSAGE, firstLine(x.getMessage())), e);
                 }
             }
-            throw new StoreUnavailableException("cannot connect to Redis at " + uri, e);
+            // The URI may carry a password: never in a message.
+            throw new StoreUnavailableException("cannot connect to Redis at " + uri.replaceAll("(://)[^@/,]*@", "$1****@"), e);
         }
     }
 
