@@ -166,20 +166,29 @@ public final class BrokerNode implements AutoCloseable {
         try {
             store = connect(settings, tombstones, metrics);
         } catch (StoreRefusedException e) {
-            // Only the operator can fix it: one line naming what is missing, no stack trace.
-            throw new BrokerSettings.InvalidSettingsException("cannot start on Redis at "
-                    + BrokerSettings.maskPassword(settings.redisUri()) + ": " + e.getMessage());
+            throw refusedAtStart(settings, e);
         }
         try {
             SharedSigningKey key = SharedSigningKey.load(store);
             return new Storage(metrics.timed(store, "redis"), key, store);
         } catch (Exception e) {
             store.close();
+            Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+            if (cause instanceof StoreRefusedException refused) {
+                // e.g. out of memory before any node published the key: nothing to sign with yet
+                throw refusedAtStart(settings, refused);
+            }
             if (e instanceof RuntimeException re) {
                 throw re;
             }
             throw new IllegalStateException("cannot read the shared offline signing key from Redis", e);
         }
+    }
+
+    /** Only the Redis operator can fix it: one line saying what (serve prints it and exits 2), no stack trace. */
+    private static BrokerSettings.InvalidSettingsException refusedAtStart(BrokerSettings settings, StoreRefusedException e) {
+        return new BrokerSettings.InvalidSettingsException("cannot start on Redis at "
+                + BrokerSettings.maskPassword(settings.redisUri()) + ": " + e.getMessage());
     }
 
     private static RedisStore connect(BrokerSettings settings, Duration tombstones, BrokerMetrics metrics) {
