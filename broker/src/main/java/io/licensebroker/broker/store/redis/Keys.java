@@ -28,7 +28,7 @@ final class Keys {
     /** Credential lookup id -> encoded credential. */
     static final String CREDENTIALS = GLOBAL + "cred";
     /**
-     * The credentials epoch: a random value replaced by every revocation. Nodes cache a credential
+     * The credentials epoch: a random value replaced by every change of a credential (add, revoke). Nodes cache a credential
      * with the epoch they read it under and use it only while the epoch is unchanged; a missing key
      * (Redis lost its data) matches no cached entry.
      */

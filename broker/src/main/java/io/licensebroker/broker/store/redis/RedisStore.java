@@ -69,9 +69,10 @@ import static io.licensebroker.broker.store.redis.Codec.str;
  * <p>Caching: the organization index is immutable once written, so found entries are cached
  * (misses never are: a key created on another node works at once). Credentials are cached (bounded)
  * with the credentials epoch ({@link Keys#CREDENTIAL_EPOCH}) they were read under; every lookup
- * reads the epoch (one GET) and uses the cached entry only while it is unchanged. A revocation
- * deletes the credential and replaces the epoch in one script, so every node refuses a revoked
- * credential from its very next call, and a wipe of Redis (no epoch at all) drops every cache. Acquire plans are
+ * reads the epoch (one GET) and uses the cached entry only while it is unchanged. Adding and
+ * revoking a credential replace the epoch in the same script, so every node refuses a revoked
+ * credential from its very next call, and a Redis that lost data (a wipe: no epoch at all; a
+ * failover or restore that lost recent writes: an older epoch) matches no cached entry. Acquire plans are
  * cached per user with the account's configuration version they were computed from; the acquire
  * script refuses a plan of another version (STALE, with the current configuration) before
  * changing anything, and the plan is recomputed: a policy or user change made on any node is obeyed
@@ -348,8 +349,8 @@ public final class RedisStore implements LicenseStore {
                 return done(check);
             }
             return link.<String>eval(Script.CREDENTIAL_ADD, ScriptOutputType.STATUS,
-                            new String[]{Keys.CREDENTIALS, Keys.SUPER_ADMIN},
-                            credential.lookupId(), Codec.encode(credential), superAdmin ? "1" : "0")
+                            new String[]{Keys.CREDENTIALS, Keys.SUPER_ADMIN, Keys.CREDENTIAL_EPOCH},
+                            credential.lookupId(), Codec.encode(credential), superAdmin ? "1" : "0", newEpoch())
                     .thenApply(x -> check);
         });
     }

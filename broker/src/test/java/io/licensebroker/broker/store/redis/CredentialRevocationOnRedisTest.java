@@ -16,6 +16,7 @@ import io.licensebroker.proto.v1.CreateApiKeyResponse;
 import io.licensebroker.proto.v1.GetLicenseUsageRequest;
 import io.licensebroker.proto.v1.IssueOfflineLicenseRequest;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
+import io.licensebroker.proto.v1.RenewSessionRequest;
 import io.licensebroker.proto.v1.RevokeAdminTokenRequest;
 import io.licensebroker.proto.v1.RevokeApiKeyRequest;
 import io.licensebroker.proto.v1.SetSubscriptionRequest;
@@ -111,6 +112,38 @@ class CredentialRevocationOnRedisTest {
             assertUnauthenticated(() -> accountAdmin(n, token).createApiKey(CreateApiKeyRequest.newBuilder()
                     .setAccountId("AC-wipe").setUserId("alice").build()), "node " + node + " minting a key");
         }
+    }
+
+    @Test
+    void aKeyCachedByANodeButLostByRedisInARestartFromAnOlderSnapshotIsRefused() {
+        nodes = RedisNodes.start(REDIS.uri(), 2, Duration.ofSeconds(60));
+        account(0, "AC-lost");
+        // A key in use before the snapshot: the snapshot then holds a credentials epoch too.
+        String earlier = nodes.admin(0).createApiKey(CreateApiKeyRequest.newBuilder().setAccountId("AC-lost")
+                .setUserId("alice").build()).getApiKey();
+        String held = nodes.agent(1, earlier).acquireSession(AcquireSessionRequest.newBuilder().setMachineId("m-0").build())
+                .getSessionId();
+        REDIS.server().with(c -> c.sync().save());
+        String key = nodes.admin(0).createApiKey(CreateApiKeyRequest.newBuilder().setAccountId("AC-lost")
+                .setUserId("alice").build()).getApiKey();
+        acquire(1, key, "m-1"); // node 1 caches the key
+
+        // Redis comes back from the snapshot taken before the key existed (the epoch goes back with it).
+        REDIS.server().kill();
+        REDIS.server().restart();
+        Await.until(Duration.ofSeconds(20), () -> {
+            try {
+                acquire(1, key, "m-2");
+                return true;
+            } catch (StatusRuntimeException e) {
+                return e.getStatus().getCode() != Status.Code.UNAVAILABLE;
+            }
+        }, () -> "node 1 reaches Redis again");
+        assertUnauthenticated(() -> acquire(1, key, "m-3"), "node 1, the key Redis lost");
+        assertUnauthenticated(() -> acquire(0, key, "m-4"), "node 0, the key Redis lost");
+        // The key Redis kept still works on the node that had it cached (new acquires wait for the
+        // learning period that the loss started, so it renews its session instead).
+        nodes.agent(1, earlier).renewSession(RenewSessionRequest.newBuilder().setSessionId(held).build());
     }
 
     @Test
