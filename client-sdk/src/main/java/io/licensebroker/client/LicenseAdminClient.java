@@ -34,6 +34,10 @@ import io.licensebroker.proto.v1.ListUsersRequest;
 import io.licensebroker.proto.v1.ListUsersResponse;
 import io.licensebroker.proto.v1.Organization;
 import io.licensebroker.proto.v1.RestoreDefaultUsagePolicyRequest;
+import io.licensebroker.proto.v1.RevokeAdminTokenRequest;
+import io.licensebroker.proto.v1.RevokeAdminTokenResponse;
+import io.licensebroker.proto.v1.RevokeApiKeyRequest;
+import io.licensebroker.proto.v1.RevokeApiKeyResponse;
 import io.licensebroker.proto.v1.RevokeDedicatedLicensesRequest;
 import io.licensebroker.proto.v1.SetDedicatedLicensesRequest;
 import io.licensebroker.proto.v1.SetSubscriptionRequest;
@@ -124,6 +128,30 @@ public final class LicenseAdminClient implements AutoCloseable {
     public CreateApiKeyResponse createApiKey(String accountId, String userId) {
         return call("CreateApiKey", s -> s.createApiKey(CreateApiKeyRequest.newBuilder()
                 .setAccountId(accountId).setUserId(userId).build()));
+    }
+
+    /**
+     * Revokes an API key by its id ({@link CreateApiKeyResponse#getKeyId()}, or {@link #credentialId}
+     * of the key): every node refuses it from its very next request. NOT_FOUND CREDENTIAL_NOT_FOUND
+     * when no API key has that id.
+     */
+    public RevokeApiKeyResponse revokeApiKey(String keyId) {
+        return call("RevokeApiKey", s -> s.revokeApiKey(RevokeApiKeyRequest.newBuilder().setKeyId(keyId).build()));
+    }
+
+    /** Revokes an admin token by its id ({@link CreateAdminTokenResponse#getTokenId()}); as {@link #revokeApiKey}. */
+    public RevokeAdminTokenResponse revokeAdminToken(String tokenId) {
+        return call("RevokeAdminToken", s -> s.revokeAdminToken(RevokeAdminTokenRequest.newBuilder().setTokenId(tokenId).build()));
+    }
+
+    /**
+     * The public id of a broker-made API key or admin token ({@code lb_<id>_<secret>}), or the text
+     * itself when it is not one (e.g. it already is an id). The id is not secret.
+     */
+    public static String credentialId(String keyOrToken) {
+        String t = keyOrToken.strip();
+        int end = t.indexOf('_', 3);
+        return t.startsWith("lb_") && end == 3 + 16 ? t.substring(3, end) : t;
     }
 
     // ---------------------------------------------------------------- subscription

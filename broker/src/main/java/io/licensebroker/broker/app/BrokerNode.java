@@ -3,6 +3,7 @@ package io.licensebroker.broker.app;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.LicenseSigner;
 import io.licensebroker.broker.core.LicenseStore;
+import io.licensebroker.broker.core.StoreRefusedException;
 import io.licensebroker.broker.grpc.BrokerServer;
 import io.licensebroker.broker.grpc.ServerConnections;
 import io.licensebroker.broker.metrics.BrokerMetrics;
@@ -28,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>With {@code --store redis} the node is stateless: any number of nodes share one Redis (or
  * Redis Cluster), every node reaps every account's expired leases, and the offline signing key is
- * stored once in Redis (the first node to start creates it) so every node signs with the same key.
+ * stored once in Redis (the first node to start creates it) so every node signs with the same key
+ * ({@link SharedSigningKey}: re-read before each use and on every probe, re-published after a wipe).
  * While Redis cannot be reached the node reports NOT_SERVING (gRPC health and /healthz) and calls
  * answer UNAVAILABLE; it reports SERVING again by itself once Redis answers.
  */
@@ -39,8 +41,6 @@ public final class BrokerNode implements AutoCloseable {
     private static final Duration PROBE_EVERY = Duration.ofMillis(250);
     /** Journal size that triggers compaction into a snapshot. */
     private static final long COMPACT_AFTER_BYTES = 64L << 20;
-    /** The name under which nodes on Redis share the offline signing key. */
-    private static final String SIGNING_KEY = "offline-signing-key";
     private static final Logger LOG = LoggerFactory.getLogger(BrokerNode.class);
 
     private final BrokerSettings settings;
@@ -53,6 +53,8 @@ public final class BrokerNode implements AutoCloseable {
     private final ScheduledExecutorService maintenance;
     private volatile boolean serving = true;
     private volatile boolean storeAvailable = true;
+    /** Nodes on Redis: the shared offline signing key, re-read on every probe. */
+    private volatile SharedSigningKey sharedKey;
     private boolean closed;
 
     /** The store and the signer that goes with it. */
@@ -133,6 +135,7 @@ public final class BrokerNode implements AutoCloseable {
             self[0] = new BrokerNode(settings, store, service, server, ops, metrics, storage.redis(), maintenance);
             maintenance.scheduleWithFixedDelay(self[0]::reap, REAP_EVERY.toMillis(), REAP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
             if (storage.redis() != null) {
+                self[0].sharedKey = storage.signer() instanceof SharedSigningKey k ? k : null;
                 self[0].watch(storage.redis());
             }
             LOG.atInfo().setMessage("broker started").addKeyValue("port", server.port()).addKeyValue("metrics_port", ops.port())
@@ -168,7 +171,37 @@ public final class BrokerNode implements AutoCloseable {
     }
 
     private static Storage redis(BrokerSettings settings, Duration tombstones, BrokerMetrics metrics) {
-        RedisStore store = RedisStore.connect(RedisStore.Options.defaults(settings.redisUri())
+        RedisStore store;
+        try {
+            store = connect(settings, tombstones, metrics);
+        } catch (StoreRefusedException e) {
+            throw refusedAtStart(settings, e);
+        }
+        try {
+            SharedSigningKey key = SharedSigningKey.load(store);
+            return new Storage(metrics.timed(store, "redis"), key, store);
+        } catch (Exception e) {
+            store.close();
+            Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+            if (cause instanceof StoreRefusedException refused) {
+                // e.g. out of memory before any node published the key: nothing to sign with yet
+                throw refusedAtStart(settings, refused);
+            }
+            if (e instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException("cannot read the shared offline signing key from Redis", e);
+        }
+    }
+
+    /** Only the Redis operator can fix it: one line saying what (serve prints it and exits 2), no stack trace. */
+    private static BrokerSettings.InvalidSettingsException refusedAtStart(BrokerSettings settings, StoreRefusedException e) {
+        return new BrokerSettings.InvalidSettingsException("cannot start on Redis at "
+                + BrokerSettings.maskPassword(settings.redisUri()) + ": " + e.getMessage());
+    }
+
+    private static RedisStore connect(BrokerSettings settings, Duration tombstones, BrokerMetrics metrics) {
+        return RedisStore.connect(RedisStore.Options.defaults(settings.redisUri())
                 .withCommandTimeout(settings.redisTimeout())
                 .withTombstoneRetention(tombstones)
                 .withObserver(metrics.storeObserver())
@@ -177,17 +210,6 @@ public final class BrokerNode implements AutoCloseable {
                 // lease keeps "reclaimed within about one lease length" true even then.
                 .withReindexEvery(settings.leaseTtl())
                 .withLearningPeriod(settings.redisLearningPeriod()));
-        try {
-            String keyPair = store.sharedValue(SIGNING_KEY, () -> Ed25519Signer.generate().encodeKeyPair())
-                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
-            return new Storage(metrics.timed(store, "redis"), Ed25519Signer.decodeKeyPair(keyPair), store);
-        } catch (Exception e) {
-            store.close();
-            if (e instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException("cannot read the shared offline signing key from Redis", e);
-        }
     }
 
     /**
@@ -208,6 +230,15 @@ public final class BrokerNode implements AutoCloseable {
                     server.setServing(available);
                 }
             }
+            SharedSigningKey key = sharedKey;
+            if (available && key != null) {
+                // Notices a wipe within a probe: re-publishes this node's key before anyone needs it.
+                key.current().whenComplete((k, e) -> {
+                    if (e != null) {
+                        LOG.debug("could not re-read the shared offline signing key: {}", e.toString());
+                    }
+                });
+            }
             try {
                 maintenance.schedule(() -> watch(redis), PROBE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.RejectedExecutionException closing) {
@@ -225,7 +256,8 @@ public final class BrokerNode implements AutoCloseable {
         } catch (Exception e) {
             // The next pass retries; expiry is idempotent. While the store is known to be down,
             // health already says so: no warning every pass.
-            if (storeAvailable) {
+            if (storeAvailable && !(e.getCause() instanceof StoreRefusedException)) {
+                // (A refusal only the operator can fix is already warned about by the store.)
                 LOG.warn("lease reaping failed: {}", e.toString());
             } else {
                 LOG.debug("lease reaping failed: {}", e.toString());

@@ -4,6 +4,7 @@ import io.licensebroker.broker.core.AcquirePlan.AnyOrganizationStep;
 import io.licensebroker.broker.core.AcquirePlan.PoolStep;
 import io.licensebroker.broker.core.LedgerEvent.AccountCreated;
 import io.licensebroker.broker.core.LedgerEvent.CredentialAdded;
+import io.licensebroker.broker.core.LedgerEvent.CredentialRevoked;
 import io.licensebroker.broker.core.LedgerEvent.DedicatedSet;
 import io.licensebroker.broker.core.LedgerEvent.MachineDeactivated;
 import io.licensebroker.broker.core.LedgerEvent.MachineRegistered;
@@ -57,6 +58,8 @@ public final class AccountLedger {
     private Account account;
     private PolicySettings policy = PolicySettings.DEFAULT;
     private final List<Credential> credentials = new ArrayList<>();
+    /** Revoked credentials, kept so that a snapshot replays their history (and "ever had" stays true). */
+    private final List<Credential> revoked = new ArrayList<>();
     private final Map<String, Organization> orgs = new LinkedHashMap<>();
     private final Map<String, Integer> orgOrdinals = new HashMap<>();
     /** Children by parent id; top-level organizations are keyed by the account id. */
@@ -160,8 +163,25 @@ public final class AccountLedger {
         emit(new CredentialAdded(credential));
     }
 
+    /** The live credentials (revoked ones are not). */
     public List<Credential> credentials() {
         return List.copyOf(credentials);
+    }
+
+    /** Revokes one of this ledger's credentials; CREDENTIAL_NOT_FOUND when none live has that id. */
+    public Decision<Credential> revokeCredential(String lookupId) {
+        for (Credential c : credentials) {
+            if (c.lookupId().equals(lookupId)) {
+                emit(new CredentialRevoked(lookupId));
+                return Decision.granted(c);
+            }
+        }
+        return Decision.denied(Reason.CREDENTIAL_NOT_FOUND, "no credential " + lookupId, null);
+    }
+
+    /** Whether a credential was ever added here, revoked ones included. */
+    public boolean everHadCredentials() {
+        return !credentials.isEmpty() || !revoked.isEmpty();
     }
 
     public Decision<Subscription> setSubscription(String product, long licenses, long machineQuota, Instant expiresAt, Instant now) {
@@ -645,6 +665,10 @@ public final class AccountLedger {
             out.accept(new AccountCreated(account));
         }
         credentials.forEach(c -> out.accept(new CredentialAdded(c)));
+        revoked.forEach(c -> {
+            out.accept(new CredentialAdded(c));
+            out.accept(new CredentialRevoked(c.lookupId()));
+        });
         if (!policy.equals(PolicySettings.DEFAULT)) {
             out.accept(new PolicySet(policy));
         }
@@ -718,6 +742,14 @@ public final class AccountLedger {
             policy = e.settings();
         } else if (event instanceof CredentialAdded e) {
             credentials.add(e.credential());
+        } else if (event instanceof CredentialRevoked e) {
+            for (java.util.Iterator<Credential> it = credentials.iterator(); it.hasNext(); ) {
+                Credential c = it.next();
+                if (c.lookupId().equals(e.lookupId())) {
+                    it.remove();
+                    revoked.add(c);
+                }
+            }
         } else if (event instanceof AccountCreated e) {
             account = e.account();
         } else {

@@ -15,6 +15,10 @@ public sealed interface LedgerEvent {
     record CredentialAdded(Credential credential) implements LedgerEvent {
     }
 
+    /** The credential stops working; its record is kept (see {@link AccountLedger#everHadCredentials}). */
+    record CredentialRevoked(String lookupId) implements LedgerEvent {
+    }
+
     record SubscriptionSet(Subscription subscription) implements LedgerEvent {
     }
 

@@ -132,6 +132,34 @@ public final class LicenseService {
                 : CompletableFuture.completedFuture(((Decision.Denied<User>) user).cast()));
     }
 
+    /**
+     * Revokes the API key ({@code apiKey}) or admin token of that id, from the very next request on
+     * every node. A SUPER_ADMIN may revoke any; an ACCOUNT_ADMIN only the API keys and ACCOUNT_ADMIN
+     * tokens of its own account (its own token included), PERMISSION_DENIED otherwise.
+     * CREDENTIAL_NOT_FOUND (naming {@code field}) when no credential of that kind has the id.
+     */
+    public CompletionStage<Decision<Credential>> revokeCredential(Principal caller, String lookupId, boolean apiKey, String field) {
+        String kind = apiKey ? "API key" : "admin token";
+        Decision<Credential> notFound = Decision.denied(Reason.CREDENTIAL_NOT_FOUND, "no " + kind + " " + lookupId, field);
+        return store.credential(lookupId).thenCompose(found -> {
+            if (found.isEmpty() || (found.get().role() == Role.AGENT) != apiKey) {
+                return CompletableFuture.completedFuture(notFound);
+            }
+            Credential c = found.get();
+            if (caller.role() != Role.SUPER_ADMIN) {
+                if (c.role() == Role.SUPER_ADMIN) {
+                    return CompletableFuture.completedFuture(Decision.<Credential>denied(Reason.PERMISSION_DENIED,
+                            "only a SUPER_ADMIN may revoke SUPER_ADMIN tokens", field));
+                }
+                if (!caller.canAdminister(c.accountId())) {
+                    return CompletableFuture.completedFuture(Decision.<Credential>denied(Reason.PERMISSION_DENIED,
+                            "that " + kind + " belongs to an account this token cannot administer", field));
+                }
+            }
+            return store.revokeCredential(lookupId).thenApply(d -> d.isGranted() ? d : notFound);
+        });
+    }
+
     private CompletionStage<Decision<String>> issueCredential(Role role, String accountId, String userId) {
         String lookup = Ids.random(random, LOOKUP_CHARS);
         String secret = Ids.random(random, SECRET_CHARS);
@@ -279,14 +307,16 @@ public final class LicenseService {
                     return s != null && s.expiresAt().isBefore(longest) ? s.expiresAt() : longest;
                 });
         return until.thenCompose(exp -> store.issueOfflineLicense(accountId, product, machineId, exp, MAX_OFFLINE_LENGTH, now))
-                .thenApply(d -> d.map(l -> new IssuedOfflineLicense(l, OfflineLicenseFile.fileName(l), OfflineLicenseFile.write(l, signer))));
+                .thenCompose(d -> (d.isGranted() ? signer.current() : CompletableFuture.completedFuture(signer))
+                        .thenApply(key -> d.map(l ->
+                                new IssuedOfflineLicense(l, OfflineLicenseFile.fileName(l), OfflineLicenseFile.write(l, key)))));
     }
 
     /** What a license file grants, or INVALID_ARGUMENT when its signature or format is broken. */
-    public Decision<OfflineLicense> verifyOfflineLicense(byte[] file) {
-        return OfflineLicenseFile.verify(file, signer)
+    public CompletionStage<Decision<OfflineLicense>> verifyOfflineLicense(byte[] file) {
+        return signer.current().thenApply(key -> OfflineLicenseFile.verify(file, key)
                 .<Decision<OfflineLicense>>map(Decision::granted)
-                .orElseGet(() -> Decision.denied(Reason.INVALID_ARGUMENT, "the license file is malformed or its signature does not verify", "license_file"));
+                .orElseGet(() -> Decision.denied(Reason.INVALID_ARGUMENT, "the license file is malformed or its signature does not verify", "license_file")));
     }
 
     public record IssuedOfflineLicense(OfflineLicense license, String fileName, byte[] file) {

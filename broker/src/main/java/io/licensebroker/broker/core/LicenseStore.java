@@ -29,7 +29,16 @@ public interface LicenseStore extends AutoCloseable {
 
     CompletionStage<Optional<Credential>> credential(String lookupId);
 
-    /** Whether any SUPER_ADMIN credential was ever stored (the bootstrap token is generated only once). */
+    /**
+     * Removes a credential: from the very next {@link #credential} call on any node it is unknown.
+     * Granted with the removed credential; {@link Reason#CREDENTIAL_NOT_FOUND} when none has that id.
+     */
+    CompletionStage<Decision<Credential>> revokeCredential(String lookupId);
+
+    /**
+     * Whether any SUPER_ADMIN credential was ever stored, revoked ones included (the bootstrap token
+     * is generated only once: revoking it must not make the next start print a new one).
+     */
     CompletionStage<Boolean> hasSuperAdmin();
 
     CompletionStage<Decision<Subscription>> setSubscription(String accountId, String product, long licenses,

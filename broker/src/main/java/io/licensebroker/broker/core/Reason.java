@@ -22,6 +22,8 @@ public enum Reason {
     ALREADY_EXISTS,
     PERMISSION_DENIED,
     MACHINE_NOT_FOUND,
+    /** No API key or admin token of that id (never created, or revoked). */
+    CREDENTIAL_NOT_FOUND,
     /**
      * A shared store lost recent changes and keeps its free licenses, for a while, for the sessions
      * granted before the loss (a "learning period"); new sessions have to wait.

@@ -7,6 +7,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.Reason;
+import io.licensebroker.broker.core.StoreRefusedException;
 import io.licensebroker.broker.core.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,7 +70,7 @@ final class Errors {
             case NO_LICENSE_AVAILABLE, ORGANIZATION_POOL_EXHAUSTED, MACHINE_QUOTA_EXCEEDED -> Code.RESOURCE_EXHAUSTED;
             case SUBSCRIPTION_EXPIRED, NO_SUBSCRIPTION, INSUFFICIENT_LICENSES, BELOW_IN_USE -> Code.FAILED_PRECONDITION;
             case SESSION_EXPIRED, SESSION_TERMINATED, SESSION_NOT_FOUND, ACCOUNT_NOT_FOUND, ORGANIZATION_NOT_FOUND,
-                 USER_NOT_FOUND, MACHINE_NOT_FOUND -> Code.NOT_FOUND;
+                 USER_NOT_FOUND, MACHINE_NOT_FOUND, CREDENTIAL_NOT_FOUND -> Code.NOT_FOUND;
             case INVALID_ARGUMENT -> Code.INVALID_ARGUMENT;
             case ALREADY_EXISTS -> Code.ALREADY_EXISTS;
             case PERMISSION_DENIED -> Code.PERMISSION_DENIED;
@@ -110,6 +111,10 @@ final class Errors {
         for (Throwable t = failure; t != null && seen.add(t) && seen.size() <= MAX_CAUSE_DEPTH; t = t.getCause()) {
             if (t instanceof Refusal refusal) {
                 return refusal.status();
+            }
+            if (t instanceof StoreRefusedException refused) {
+                // Retrying does not help until the operator acts: the message says what to fix.
+                return status(Code.UNAVAILABLE, STORE_UNAVAILABLE, refused.getMessage(), null);
             }
             if (t instanceof StoreUnavailableException) {
                 LOG.warn("store unavailable: {}", t.getMessage());

@@ -10,6 +10,11 @@ import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.Role;
 import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.proto.v1.Account;
+import io.licensebroker.proto.v1.AdminRole;
+import io.licensebroker.proto.v1.RevokeAdminTokenRequest;
+import io.licensebroker.proto.v1.RevokeAdminTokenResponse;
+import io.licensebroker.proto.v1.RevokeApiKeyRequest;
+import io.licensebroker.proto.v1.RevokeApiKeyResponse;
 import io.licensebroker.proto.v1.CreateAccountRequest;
 import io.licensebroker.proto.v1.CreateAdminTokenRequest;
 import io.licensebroker.proto.v1.CreateAdminTokenResponse;
@@ -125,8 +130,42 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
                 String userId = Validation.userId(request.getUserId());
                 audit.target("user_id", userId);
                 return service.createApiKey(accountId, userId)
-                        .thenApply(d -> d.map(key -> CreateApiKeyResponse.newBuilder().setApiKey(key).build()));
+                        .thenApply(d -> d.map(key -> CreateApiKeyResponse.newBuilder().setApiKey(key)
+                                .setKeyId(LicenseService.lookupIdOf(key).orElseThrow()).build()));
             });
+        });
+    }
+
+    /** Authorization in {@link LicenseService#revokeCredential}: the key's account is known only once it is read. */
+    @Override
+    public void revokeApiKey(RevokeApiKeyRequest request, StreamObserver<RevokeApiKeyResponse> out) {
+        Audit audit = Audit.of("RevokeApiKey");
+        gate.adminChange(out, audit, caller -> {
+            String keyId = Validation.credentialId(request.getKeyId(), "key_id");
+            audit.target("key_id", keyId);
+            return service.revokeCredential(caller, keyId, true, "key_id").thenApply(d -> d.map(c -> {
+                audit.target("account_id", c.accountId()).target("user_id", c.userId());
+                return RevokeApiKeyResponse.newBuilder().setKeyId(keyId).setAccountId(c.accountId()).setUserId(c.userId()).build();
+            }));
+        });
+    }
+
+    @Override
+    public void revokeAdminToken(RevokeAdminTokenRequest request, StreamObserver<RevokeAdminTokenResponse> out) {
+        Audit audit = Audit.of("RevokeAdminToken");
+        gate.adminChange(out, audit, caller -> {
+            String tokenId = Validation.credentialId(request.getTokenId(), "token_id");
+            audit.target("token_id", tokenId);
+            return service.revokeCredential(caller, tokenId, false, "token_id").thenApply(d -> d.map(c -> {
+                RevokeAdminTokenResponse.Builder b = RevokeAdminTokenResponse.newBuilder().setTokenId(tokenId)
+                        .setRole(c.role() == Role.SUPER_ADMIN ? AdminRole.ADMIN_ROLE_SUPER_ADMIN : AdminRole.ADMIN_ROLE_ACCOUNT_ADMIN);
+                if (c.accountId() != null) {
+                    b.setAccountId(c.accountId());
+                    audit.target("account_id", c.accountId());
+                }
+                audit.target("role", c.role().name());
+                return b.build();
+            }));
         });
     }
 
@@ -468,18 +507,19 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
     public void verifyOfflineLicense(VerifyOfflineLicenseRequest request, StreamObserver<VerifyOfflineLicenseResponse> out) {
         gate.admin(out, caller -> {
             byte[] file = Validation.licenseFile(request.getLicenseFile());
-            Decision<OfflineLicense> verified = service.verifyOfflineLicense(file);
-            if (!verified.isGranted()) {
-                throw Errors.invalidLicenseFile("the license file is malformed or its signature does not verify");
-            }
-            return Gate.done(verified.map(Protos::verified));
+            return service.verifyOfflineLicense(file).thenApply(verified -> {
+                if (!verified.isGranted()) {
+                    throw Errors.invalidLicenseFile("the license file is malformed or its signature does not verify");
+                }
+                return verified.map(Protos::verified);
+            });
         });
     }
 
     // ---------------------------------------------------------------- helpers
 
     private static CreateAdminTokenResponse token(String token) {
-        return CreateAdminTokenResponse.newBuilder().setToken(token).build();
+        return CreateAdminTokenResponse.newBuilder().setToken(token).setTokenId(LicenseService.lookupIdOf(token).orElseThrow()).build();
     }
 
     private static TerminateSessionResponse terminated(boolean terminated) {

@@ -50,6 +50,7 @@ final class Validation {
     private static final Pattern PRODUCT = Pattern.compile("[A-Za-z0-9_-]{1," + MAX_PRODUCT + "}");
     private static final Pattern MACHINE_ID = Pattern.compile("[A-Za-z0-9._@-]{1," + MAX_MACHINE_ID + "}");
     private static final Pattern USER_ID = Pattern.compile("[A-Za-z0-9._@+-]{1," + MAX_USER_ID + "}");
+    private static final Pattern CREDENTIAL_ID = Pattern.compile("[a-z2-7]{16}");
     private static final Pattern ORG_ID = Pattern.compile(ORG_PREFIX + "[0-9]{1," + (MAX_ORG_ID - ORG_PREFIX.length()) + "}");
 
     private Validation() {
@@ -120,6 +121,18 @@ final class Validation {
     /** A listing filter: empty means "any" (null). */
     static String optionalUserId(String value) {
         return value.isEmpty() ? null : userId(value);
+    }
+
+    /** The public id of an API key or admin token: the 16 characters between "lb_" and the next "_". */
+    static String credentialId(String value, String field) {
+        if (value.isEmpty()) {
+            throw Errors.invalid(field, "is required");
+        }
+        if (!CREDENTIAL_ID.matcher(value).matches()) {
+            throw Errors.invalid(field, "must be the 16 characters of [a-z2-7] after \"lb_\" in the key or token"
+                    + " (its id, as create printed it), not the whole secret");
+        }
+        return value;
     }
 
     static String machineId(String value) {

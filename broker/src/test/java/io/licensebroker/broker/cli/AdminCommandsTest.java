@@ -220,6 +220,31 @@ class AdminCommandsTest {
     }
 
     @Test
+    void createShowsTheIdAndRevokeByIdOrSecretEndsTheCredential() {
+        acme();
+        Result key = cli("api-keys", "create", "--account", "acme", "--user", "alice").ok();
+        String apiKey = key.out().strip();
+        String keyId = apiKey.substring(3, 19);
+        assertTrue(key.err().contains("its id (to revoke it): " + keyId), key.err());
+        Result token = cli("admin-tokens", "create", "--role", "account-admin", "--account", "acme").ok();
+        String tokenId = token.out().strip().substring(3, 19);
+        assertTrue(token.err().contains("its id (to revoke it): " + tokenId), token.err());
+
+        Result revoked = cli("api-keys", "revoke", keyId).ok();
+        assertEquals("revoked api key " + keyId + " of alice in acme", revoked.out().strip());
+        Result again = cli("api-keys", "revoke", keyId);
+        assertEquals(1, again.exit());
+        assertEquals(1, again.err().strip().lines().count(), "one line: " + again.err());
+        assertTrue(again.err().contains("CREDENTIAL_NOT_FOUND"), again.err());
+        // the whole secret works too: only its id is sent
+        assertEquals("revoked account-admin token " + tokenId + " of acme",
+                cli("admin-tokens", "revoke", token.out().strip()).ok().out().strip());
+        Result unknown = cli("admin-tokens", "revoke", "nonsense");
+        assertEquals(1, unknown.exit(), unknown.err());
+        assertTrue(unknown.err().contains("INVALID_ARGUMENT") && unknown.err().contains("token_id"), unknown.err());
+    }
+
+    @Test
     void policySetShowAndRestoreDefault() throws IOException {
         acme();
         Result set = cli("policy", "set", "--account", "acme", "--policy", "member-based", "--no-fallback").ok();

@@ -288,10 +288,10 @@ class LicenseServiceTest {
         LicenseService.IssuedOfflineLicense issued = ok(service.issueOfflineLicense("AC-1", "KRE", "m-9", null));
         assertEquals("KRE_m-9.lic", issued.fileName());
         assertEquals(clock.instant().plus(LicenseService.MAX_OFFLINE_LENGTH), issued.license().expiresAt());
-        assertEquals(issued.license(), ok(CompletionStageOf.done(service.verifyOfflineLicense(issued.file()))));
+        assertEquals(issued.license(), ok(service.verifyOfflineLicense(issued.file())));
         byte[] tampered = issued.file().clone();
         tampered[tampered.length / 2] ^= 1;
-        assertEquals(Reason.INVALID_ARGUMENT, ((Decision.Denied<?>) service.verifyOfflineLicense(tampered)).reason());
+        assertEquals(Reason.INVALID_ARGUMENT, denied(service.verifyOfflineLicense(tampered)));
         assertEquals(2, ok(service.usage("AC-1", "KRE")).row("AC-1").dedicated());
 
         // never past the subscription: the default expiry is the subscription's end when that comes first
@@ -303,7 +303,7 @@ class LicenseServiceTest {
         assertEquals(Reason.ALREADY_EXISTS, denied(service.issueOfflineLicense("AC-1", "KRE", "m-9", null)));
         // a file of another broker's key does not verify here
         LicenseService other = new LicenseService(store, clock, TTL, Ed25519Signer.generate(), new SecureRandom(), null);
-        assertEquals(Reason.INVALID_ARGUMENT, ((Decision.Denied<?>) other.verifyOfflineLicense(issued.file())).reason());
+        assertEquals(Reason.INVALID_ARGUMENT, denied(other.verifyOfflineLicense(issued.file())));
         assertArrayEquals(issued.file(), OfflineLicenseFile.write(issued.license(), signer));
     }
 
@@ -313,11 +313,5 @@ class LicenseServiceTest {
                 () -> new LicenseService(store, clock, Duration.ZERO, signer, new SecureRandom(), null));
         assertThrows(IllegalArgumentException.class,
                 () -> new LicenseService(store, clock, Duration.ofSeconds(-5), signer, new SecureRandom(), null));
-    }
-
-    private static final class CompletionStageOf {
-        static <T> CompletionStage<T> done(T value) {
-            return java.util.concurrent.CompletableFuture.completedFuture(value);
-        }
     }
 }

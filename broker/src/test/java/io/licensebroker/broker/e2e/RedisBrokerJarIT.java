@@ -19,18 +19,25 @@ import io.licensebroker.proto.v1.RenewSessionRequest;
 import io.licensebroker.proto.v1.SetSubscriptionRequest;
 import io.licensebroker.proto.v1.UpsertUserRequest;
 import io.licensebroker.proto.v1.VerifyOfflineLicenseRequest;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static io.licensebroker.broker.e2e.GrpcClients.reason;
 import static io.licensebroker.broker.e2e.GrpcClients.withToken;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -100,6 +107,34 @@ class RedisBrokerJarIT {
             if (one != null) {
                 one.close();
             }
+            redis.close();
+        }
+    }
+
+    @Test
+    void serveOnARedisUserWithoutScriptingExitsWithOneLineNamingThePermission() throws Exception {
+        RedisServer redis = RedisServer.start(dir.resolve("redis"));
+        try {
+            redis.with(c -> c.sync().dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8), new CommandArgs<>(StringCodec.UTF8)
+                    .add("SETUSER").add("noscript").add("on").add(">pw").add("~lb:*").add("+@all").add("-@scripting")));
+            String jar = System.getProperty("broker.jar", "target/license-broker.jar");
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar, "serve",
+                    "--port", "0", "--metrics-port", "0", "--store", "redis", "--admin-token", ADMIN,
+                    "--redis-uri", "redis://noscript:pw@127.0.0.1:" + redis.port()).start();
+            p.getOutputStream().close();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "serve stopped");
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(2, p.exitValue(), err);
+            assertFalse(out.contains("listening on"), out);
+            // Log lines (logfmt) may come first; the error itself is one line, without a stack trace.
+            List<String> lines = err.strip().lines().toList();
+            String last = lines.get(lines.size() - 1);
+            assertTrue(last.startsWith("cannot start on Redis at redis://****@127.0.0.1:"), err);
+            assertTrue(last.contains("NOPERM") && last.contains("@scripting"), err);
+            assertFalse(err.contains("\tat ") || err.contains("Exception"), "no stack trace: " + err);
+            assertFalse(err.contains(":pw@"), "the password is never printed: " + err);
+        } finally {
             redis.close();
         }
     }

@@ -1,6 +1,7 @@
 package io.licensebroker.broker.grpc;
 
 import com.google.protobuf.ByteString;
+import io.licensebroker.broker.core.LicenseService;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.stub.MetadataUtils;
@@ -27,6 +28,8 @@ import io.licensebroker.proto.v1.ListUsersRequest;
 import io.licensebroker.proto.v1.ReleaseSessionRequest;
 import io.licensebroker.proto.v1.RenewSessionRequest;
 import io.licensebroker.proto.v1.RestoreDefaultUsagePolicyRequest;
+import io.licensebroker.proto.v1.RevokeAdminTokenRequest;
+import io.licensebroker.proto.v1.RevokeApiKeyRequest;
 import io.licensebroker.proto.v1.RevokeDedicatedLicensesRequest;
 import io.licensebroker.proto.v1.SetDedicatedLicensesRequest;
 import io.licensebroker.proto.v1.SetSubscriptionRequest;
@@ -60,7 +63,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 final class AuthTest {
 
     /** What an admin RPC is aimed at: tenant globex's things, while the caller may be acme's admin. */
-    record Targets(String globexOrg, String globexSession) {
+    record Targets(String globexOrg, String globexSession, String globexKeyId, String globexTokenId) {
     }
 
     /** Every admin RPC, each aimed at account globex (or its organization or session). */
@@ -87,6 +90,8 @@ final class AuthTest {
         ADMIN.put("UpsertUser", (s, t) -> s.upsertUser(UpsertUserRequest.newBuilder().setAccountId("globex").setUserId("carol").build()));
         ADMIN.put("ListUsers", (s, t) -> s.listUsers(ListUsersRequest.newBuilder().setAccountId("globex").build()));
         ADMIN.put("CreateApiKey", (s, t) -> s.createApiKey(CreateApiKeyRequest.newBuilder().setAccountId("globex").setUserId("carol").build()));
+        ADMIN.put("RevokeApiKey", (s, t) -> s.revokeApiKey(RevokeApiKeyRequest.newBuilder().setKeyId(t.globexKeyId()).build()));
+        ADMIN.put("RevokeAdminToken", (s, t) -> s.revokeAdminToken(RevokeAdminTokenRequest.newBuilder().setTokenId(t.globexTokenId()).build()));
         ADMIN.put("SetUsagePolicy", (s, t) -> s.setUsagePolicy(SetUsagePolicyRequest.newBuilder().setAccountId("globex")
                 .setPolicy(UsagePolicy.USAGE_POLICY_STRICT).setAllowFallback(false).build()));
         ADMIN.put("RestoreDefaultUsagePolicy", (s, t) -> s.restoreDefaultUsagePolicy(RestoreDefaultUsagePolicyRequest.newBuilder().setAccountId("globex").build()));
@@ -116,7 +121,8 @@ final class AuthTest {
     }
 
     private static Targets targets(World w) {
-        return new Targets(w.globexOrg, w.acquire(w.carolKey, "m1").getSessionId());
+        return new Targets(w.globexOrg, w.acquire(w.carolKey, "m1").getSessionId(),
+                LicenseService.lookupIdOf(w.carolKey).orElseThrow(), LicenseService.lookupIdOf(w.globexAdmin).orElseThrow());
     }
 
     private static LicenseAdminBlockingStub adminStub(World w, String header) {

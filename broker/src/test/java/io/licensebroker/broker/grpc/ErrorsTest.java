@@ -43,7 +43,7 @@ final class ErrorsTest {
             CONTRACT.put(r, Status.Code.FAILED_PRECONDITION);
         }
         for (Reason r : EnumSet.of(Reason.SESSION_EXPIRED, Reason.SESSION_TERMINATED, Reason.SESSION_NOT_FOUND, Reason.ACCOUNT_NOT_FOUND,
-                Reason.ORGANIZATION_NOT_FOUND, Reason.USER_NOT_FOUND, Reason.MACHINE_NOT_FOUND)) {
+                Reason.ORGANIZATION_NOT_FOUND, Reason.USER_NOT_FOUND, Reason.MACHINE_NOT_FOUND, Reason.CREDENTIAL_NOT_FOUND)) {
             CONTRACT.put(r, Status.Code.NOT_FOUND);
         }
         CONTRACT.put(Reason.INVALID_ARGUMENT, Status.Code.INVALID_ARGUMENT);

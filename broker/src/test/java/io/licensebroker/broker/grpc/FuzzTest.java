@@ -23,6 +23,9 @@ import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
+import io.licensebroker.proto.v1.AdminRole;
+import io.licensebroker.proto.v1.CreateAdminTokenRequest;
+import io.licensebroker.proto.v1.CreateApiKeyRequest;
 import io.licensebroker.proto.v1.GetLicenseUsageRequest;
 import io.licensebroker.proto.v1.GetUsagePolicyRequest;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
@@ -72,6 +75,8 @@ final class FuzzTest {
     private final ManagedChannel channel;
     private final List<String> strings = new ArrayList<>();
     private final List<String> tokens = new ArrayList<>();
+    /** Ids of credentials the fuzzer may revoke: whether each still exists is part of the state. */
+    private final List<String> revocable = new ArrayList<>();
     /**
      * Per tenant, values that pass validation and belong together; a third of the requests use only
      * one tenant's values and a token that may call the RPC, to reach the rules behind validation.
@@ -98,8 +103,17 @@ final class FuzzTest {
         // Values that get past validation, so the fuzzer also reaches the rules behind it.
         strings.addAll(List.of("acme", "globex", "nobody", world.acmeOrg, world.globexOrg, "OG-999999", "alice", "bob",
                 "carol", "KRE", "OTHER", "m-1", "m-2", "r-1", acmeSession, globexSession, "acme.", "globex.x", "2030-01-01"));
-        saneStrings.add(List.of("acme", world.acmeOrg, "alice", "bob", "KRE", "m-1", "r-1", acmeSession));
-        saneStrings.add(List.of("globex", world.globexOrg, "carol", "KRE", "m-2", "r-2", globexSession));
+        // Credentials made only to be revoked (the fuzzer's own tokens stay valid).
+        String acmeKeyId = world.root().createApiKey(CreateApiKeyRequest.newBuilder().setAccountId("acme").setUserId("alice")
+                .build()).getKeyId();
+        String acmeTokenId = world.root().createAdminToken(CreateAdminTokenRequest.newBuilder().setAccountId("acme")
+                .setRole(AdminRole.ADMIN_ROLE_ACCOUNT_ADMIN).build()).getTokenId();
+        String globexKeyId = world.root().createApiKey(CreateApiKeyRequest.newBuilder().setAccountId("globex").setUserId("carol")
+                .build()).getKeyId();
+        strings.addAll(List.of(acmeKeyId, acmeTokenId, globexKeyId));
+        revocable.addAll(List.of(acmeKeyId, acmeTokenId, globexKeyId));
+        saneStrings.add(List.of("acme", world.acmeOrg, "alice", "bob", "KRE", "m-1", "r-1", acmeSession, acmeKeyId, acmeTokenId));
+        saneStrings.add(List.of("globex", world.globexOrg, "carol", "KRE", "m-2", "r-2", globexSession, globexKeyId));
         // Boundaries and hostile shapes.
         for (int n : new int[] {Validation.MAX_ACCOUNT_ID, Validation.MAX_NAME, Validation.MAX_PRODUCT,
                 Validation.MAX_MACHINE_ID, Validation.MAX_SESSION_ID, Validation.MAX_ORG_ID, Validation.MAX_PAGE_TOKEN}) {
@@ -124,7 +138,7 @@ final class FuzzTest {
         List<MethodDescriptor<Message, Message>> methods = new ArrayList<>();
         methods.addAll(methods(LicenseAdminGrpc.getServiceDescriptor()));
         methods.addAll(methods(LicenseBrokerGrpc.getServiceDescriptor()));
-        assertEquals(25, methods.size(), "every RPC of both services");
+        assertEquals(27, methods.size(), "every RPC of both services");
         int[] ok = new int[methods.size()];
         for (int i = 0; i < CALLS; i++) {
             int m = i < methods.size() ? i : random.nextInt(methods.size());
@@ -221,6 +235,9 @@ final class FuzzTest {
             parts.add(root.listUsers(ListUsersRequest.newBuilder().setAccountId(account).build()));
             parts.add(root.listMachines(ListMachinesRequest.newBuilder().setAccountId(account).build()));
             parts.add(root.getUsagePolicy(GetUsagePolicyRequest.newBuilder().setAccountId(account).build()));
+        }
+        for (String id : revocable) {
+            parts.add(com.google.protobuf.BoolValue.of(world.store.credential(id).toCompletableFuture().join().isPresent()));
         }
         return new Snapshot(parts);
     }

@@ -274,6 +274,27 @@ public abstract class LicenseStoreContractTest {
         assertTrue(join(store.hasSuperAdmin()));
     }
 
+    @Test
+    void aRevokedCredentialIsUnknownAtOnceAndCannotBeRevokedTwice() {
+        String a = account("a", 1);
+        Credential superAdmin = new Credential("rs" + run, new byte[]{1}, new byte[]{2}, Role.SUPER_ADMIN, null, null);
+        Credential admin = new Credential("ra" + run, new byte[]{3}, new byte[]{4}, Role.ACCOUNT_ADMIN, a, null);
+        Credential agent = new Credential("rg" + run, new byte[]{5}, new byte[]{6}, Role.AGENT, a, "alice");
+        for (Credential c : List.of(superAdmin, admin, agent)) {
+            ok(store.addCredential(c));
+            // read once, so that a store that caches has it cached
+            assertTrue(join(store.credential(c.lookupId())).isPresent());
+        }
+        for (Credential c : List.of(agent, admin, superAdmin)) {
+            assertSameCredential(c, ok(store.revokeCredential(c.lookupId())));
+            assertEquals(Optional.empty(), join(store.credential(c.lookupId())), c.role() + " revoked");
+            assertEquals(Reason.CREDENTIAL_NOT_FOUND, denied(store.revokeCredential(c.lookupId())), "revoked twice");
+        }
+        assertEquals(Reason.CREDENTIAL_NOT_FOUND, denied(store.revokeCredential("never" + run)));
+        // the only SUPER_ADMIN credential is gone, but one was stored: no new bootstrap token is generated
+        assertTrue(join(store.hasSuperAdmin()), "revoking does not undo 'a super admin was stored'");
+    }
+
     protected static void assertSameCredential(Credential expected, Credential actual) {
         assertEquals(expected.lookupId(), actual.lookupId());
         assertArrayEquals(expected.salt(), actual.salt());

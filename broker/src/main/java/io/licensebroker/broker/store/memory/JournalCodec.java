@@ -19,6 +19,7 @@ import io.licensebroker.broker.store.memory.proto.JournalRecord;
 import io.licensebroker.broker.store.memory.proto.SnapshotEnd;
 import io.licensebroker.broker.store.memory.proto.StoredAccount;
 import io.licensebroker.broker.store.memory.proto.StoredCredential;
+import io.licensebroker.broker.store.memory.proto.StoredCredentialRevoked;
 import io.licensebroker.broker.store.memory.proto.StoredDedicatedSet;
 import io.licensebroker.broker.store.memory.proto.StoredInstant;
 import io.licensebroker.broker.store.memory.proto.StoredMachineEvent;
@@ -69,6 +70,8 @@ final class JournalCodec {
             b.setAccountCreated(account(e.account()));
         } else if (event instanceof LedgerEvent.CredentialAdded e) {
             b.setCredentialAdded(credential(e.credential()));
+        } else if (event instanceof LedgerEvent.CredentialRevoked e) {
+            b.setCredentialRevoked(StoredCredentialRevoked.newBuilder().setLookupId(e.lookupId()));
         } else if (event instanceof LedgerEvent.SubscriptionSet e) {
             b.setSubscriptionSet(subscription(e.subscription()));
         } else if (event instanceof LedgerEvent.OrganizationCreated e) {
@@ -130,6 +133,13 @@ final class JournalCodec {
             return switch (r.getKindCase()) {
                 case ACCOUNT_CREATED -> new LedgerEvent.AccountCreated(account(r.getAccountCreated()));
                 case CREDENTIAL_ADDED -> new LedgerEvent.CredentialAdded(credential(r.getCredentialAdded()));
+                case CREDENTIAL_REVOKED -> {
+                    String id = r.getCredentialRevoked().getLookupId();
+                    if (id.isEmpty()) {
+                        throw new IllegalArgumentException("invalid CREDENTIAL_REVOKED record: no lookup id");
+                    }
+                    yield new LedgerEvent.CredentialRevoked(id);
+                }
                 case SUBSCRIPTION_SET -> new LedgerEvent.SubscriptionSet(subscription(r.getSubscriptionSet()));
                 case ORGANIZATION_CREATED -> new LedgerEvent.OrganizationCreated(organization(r.getOrganizationCreated()));
                 case DEDICATED_SET -> {

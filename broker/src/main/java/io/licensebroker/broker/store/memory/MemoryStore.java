@@ -203,10 +203,27 @@ public final class MemoryStore implements LicenseStore {
     }
 
     @Override
+    public CompletionStage<Decision<Credential>> revokeCredential(String lookupId) {
+        Credential known = credentialsByLookup.get(lookupId);
+        if (known == null) {
+            return done(Decision.denied(Reason.CREDENTIAL_NOT_FOUND, "no credential " + lookupId, null));
+        }
+        String owner = known.role() == Role.SUPER_ADMIN ? GLOBAL : known.accountId();
+        return inAccount(owner, ledger -> {
+            // Journaled (CredentialRevoked) before it answers, so the revocation survives a restart.
+            Decision<Credential> revoked = ledger.revokeCredential(lookupId);
+            if (revoked.isGranted()) {
+                credentialsByLookup.remove(lookupId);
+            }
+            return revoked;
+        });
+    }
+
+    @Override
     public CompletionStage<Boolean> hasSuperAdmin() {
         Slot global = slots.get(GLOBAL);
         synchronized (global) {
-            return done(!global.ledger.credentials().isEmpty());
+            return done(global.ledger.everHadCredentials());
         }
     }
 

@@ -27,6 +27,16 @@ final class Keys {
     static final String ORGANIZATION_SEQUENCE = GLOBAL + "orgseq";
     /** Credential lookup id -> encoded credential. */
     static final String CREDENTIALS = GLOBAL + "cred";
+    /**
+     * The credentials epoch: a random value replaced by every change of a credential (add, revoke). Nodes cache a credential
+     * with the epoch they read it under and use it only while the epoch is unchanged; a missing key
+     * (Redis lost its data) matches no cached entry.
+     */
+    static final String CREDENTIAL_EPOCH = GLOBAL + "credepoch";
+    /** What the start-up permission check writes and deletes again (global slot). */
+    static final String PROBE = GLOBAL + "probe";
+    /** The same in another slot of the key prefix ('@' is never in an account id, so no account's). */
+    static final String PROBE_OTHER_SLOT = "lb:{@probe}:probe";
     /** Set once any SUPER_ADMIN credential is stored. */
     static final String SUPER_ADMIN = GLOBAL + "super";
     /** Reap index: account id -> a lower bound of its earliest lease end (epoch ms). */

@@ -1,5 +1,6 @@
 package io.licensebroker.broker.store.redis;
 
+import io.licensebroker.broker.core.StoreRefusedException;
 import io.licensebroker.broker.core.StoreUnavailableException;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
@@ -49,11 +50,19 @@ import java.util.function.Function;
  *   <li>replies are handed to a small executor of our own, so nothing downstream (parsing, gRPC
  *       serialization) ever runs on a Netty thread, and the one connection's event loop only does I/O;</li>
  *   <li>infrastructure failures become {@link StoreUnavailableException} (UNAVAILABLE at the edge);
- *       a failing script is a bug and becomes {@link IllegalStateException}.</li>
+ *       refusals only Redis's operator can fix (OOM, NOPERM) become {@link StoreRefusedException},
+ *       whose message says what to fix; a failing script is a bug and becomes
+ *       {@link IllegalStateException}.</li>
  * </ul>
  */
 final class RedisLink implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RedisLink.class.getName());
+    private static final long REFUSAL_WARNING_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+    static final String OOM_MESSAGE = "Redis refused the write: it is out of memory (maxmemory reached with the noeviction"
+            + " policy); the Redis operator must raise maxmemory or free memory. Nothing was changed; reads still work";
+    static final String NOPERM_MESSAGE = "Redis refused the command: the broker's Redis user lacks a permission (%s);"
+            + " the Redis operator must grant it the @scripting, @read, @write, @keyspace and @connection commands"
+            + " and INFO on the keys ~lb:* (e.g. ACL SETUSER <user> ~lb:* +@all). Nothing was changed";
 
     private final AbstractRedisClient client;
     private final ClientResources resources;
@@ -63,6 +72,9 @@ final class RedisLink implements AutoCloseable {
     private final ThreadPoolExecutor executor;
     private final Consumer<String> errors;
     private volatile boolean available = true;
+    /** When the last OOM/NOPERM warning was logged (nanoTime): one a minute is enough, not one per call. */
+    private final java.util.concurrent.atomic.AtomicLong lastRefusalWarning = new java.util.concurrent.atomic.AtomicLong(
+            System.nanoTime() - REFUSAL_WARNING_EVERY_NANOS);
 
     private RedisLink(AbstractRedisClient client, ClientResources resources, StatefulConnection<String, String> connection,
                       RedisClusterAsyncCommands<String, String> commands,
@@ -143,7 +155,13 @@ final class RedisLink implements AutoCloseable {
             }
             executor.shutdownNow();
             resources.shutdown(0, 2, TimeUnit.SECONDS);
-            throw new StoreUnavailableException("cannot connect to Redis at " + uri, e);
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof RedisCommandExecutionException x && isNoPermission(x)) {
+                    throw new StoreRefusedException(String.format(NOPERM_MESSAGE, firstLine(x.getMessage())), e);
+                }
+            }
+            // The URI may carry a password: never in a message.
+            throw new StoreUnavailableException("cannot connect to Redis at " + uri.replaceAll("(://)[^@/,]*@", "$1****@"), e);
         }
     }
 
@@ -188,6 +206,34 @@ final class RedisLink implements AutoCloseable {
             available = failure == null;
             return available;
         });
+    }
+
+    /**
+     * At start-up: runs a tiny script that writes and deletes a key under the broker's prefix in
+     * each of the given slots. A missing permission fails with {@link StoreRefusedException} naming
+     * it; an out-of-memory Redis only logs (it refuses writes with a clear reason until fixed).
+     */
+    void checkPermissions(String... probeKeys) {
+        for (String key : probeKeys) {
+            try {
+                eval(Script.PROBE, ScriptOutputType.STATUS, new String[]{key}, "probe").get(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoreUnavailableException("interrupted while checking the Redis permissions", e);
+            } catch (ExecutionException e) {
+                Throwable cause = unwrap(e);
+                if (cause instanceof StoreRefusedException refused && isOutOfMemory(refused.getCause())) {
+                    LOG.log(System.Logger.Level.WARNING, OOM_MESSAGE);
+                    return;
+                }
+                if (cause instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw new StoreUnavailableException("cannot check the Redis permissions", cause);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new StoreUnavailableException("Redis did not answer the permission check", e);
+            }
+        }
     }
 
     /** Runs one script by its SHA, sending its body once if this server does not know it yet. */
@@ -255,6 +301,18 @@ final class RedisLink implements AutoCloseable {
     }
 
     private RuntimeException translate(Throwable e, String what) {
+        // Before isBug: inside a script, these arrive wrapped in "Error running script".
+        if (e instanceof RedisCommandExecutionException x && isOutOfMemory(x)) {
+            errors.accept("OOM");
+            warnRefusal(OOM_MESSAGE + ": " + x.getMessage());
+            return new StoreRefusedException(OOM_MESSAGE, x);
+        }
+        if (e instanceof RedisCommandExecutionException x && isNoPermission(x)) {
+            errors.accept("NOPERM");
+            String message = String.format(NOPERM_MESSAGE, firstLine(x.getMessage()));
+            warnRefusal(message);
+            return new StoreRefusedException(message, x);
+        }
         if (e instanceof RedisCommandExecutionException x && isBug(x)) {
             return new IllegalStateException("Redis refused " + what + ": " + x.getMessage(), x);
         }
@@ -279,6 +337,31 @@ final class RedisLink implements AutoCloseable {
         String m = String.valueOf(e.getMessage());
         return m.contains("user_script") || m.contains("Error running script") || m.startsWith("CROSSSLOT")
                 || m.startsWith("WRONGTYPE") || m.startsWith("ERR wrong number of arguments");
+    }
+
+    private void warnRefusal(String message) {
+        long now = System.nanoTime();
+        long last = lastRefusalWarning.get();
+        if (now - last >= REFUSAL_WARNING_EVERY_NANOS && lastRefusalWarning.compareAndSet(last, now)) {
+            LOG.log(System.Logger.Level.WARNING, message + " (further refusals of this minute are only counted)");
+        }
+    }
+
+    private static boolean isOutOfMemory(Throwable e) {
+        return e != null && String.valueOf(e.getMessage()).contains("OOM command not allowed");
+    }
+
+    /** Redis 6.2 and 7 word these differently, at the top level and inside scripts. */
+    private static boolean isNoPermission(RedisCommandExecutionException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.startsWith("NOPERM") || m.contains("-NOPERM") || m.contains("no permissions to")
+                || m.contains("can't access at least one of the keys") || m.contains("can't run this command");
+    }
+
+    private static String firstLine(String message) {
+        String m = String.valueOf(message);
+        int script = m.indexOf(" script: ");
+        return (script > 0 ? m.substring(0, script) : m).strip();
     }
 
     private static boolean isNoScript(Throwable e) {

@@ -66,8 +66,13 @@ import static io.licensebroker.broker.store.redis.Codec.str;
  * a requested offline license are checked against the caller's clock, which computed them.
  * {@link TimeSource#CALLER} uses the times the core passes (tests drive them with a clock).
  *
- * <p>Caching: credentials and the organization index are immutable once written, so found entries
- * are cached (misses never are: a key created on another node works at once). Acquire plans are
+ * <p>Caching: the organization index is immutable once written, so found entries are cached
+ * (misses never are: a key created on another node works at once). Credentials are cached (bounded)
+ * with the credentials epoch ({@link Keys#CREDENTIAL_EPOCH}) they were read under; every lookup
+ * reads the epoch (one GET) and uses the cached entry only while it is unchanged. Adding and
+ * revoking a credential replace the epoch in the same script, so every node refuses a revoked
+ * credential from its very next call, and a Redis that lost data (a wipe: no epoch at all; a
+ * failover or restore that lost recent writes: an older epoch) matches no cached entry. Acquire plans are
  * cached per user with the account's configuration version they were computed from; the acquire
  * script refuses a plan of another version (STALE, with the current configuration) before
  * changing anything, and the plan is recomputed: a policy or user change made on any node is obeyed
@@ -188,6 +193,10 @@ public final class RedisStore implements LicenseStore {
         }
     }
 
+    /** A credential and the credentials epoch it was read under. */
+    private record CachedCredential(String epoch, Credential credential) {
+    }
+
     /** A plan and the configuration version it was computed from. */
     private record CachedPlan(String version, AcquirePlan plan) {
     }
@@ -211,7 +220,7 @@ public final class RedisStore implements LicenseStore {
     private final AtomicLong operations = new AtomicLong();
     /** Each account's key for session tickets: made once, never changed. */
     private final Cache<String, SessionTickets.AccountKey> sessionKeys = Caffeine.newBuilder().maximumSize(100_000).build();
-    private final Cache<String, Credential> credentials = Caffeine.newBuilder().maximumSize(100_000).build();
+    private final Cache<String, CachedCredential> credentials = Caffeine.newBuilder().maximumSize(100_000).build();
     private final Cache<String, String> organizationAccounts = Caffeine.newBuilder().maximumSize(100_000).build();
     private final Cache<String, CachedPlan> plans = Caffeine.newBuilder().maximumSize(100_000)
             .expireAfterAccess(Duration.ofMinutes(10)).build();
@@ -232,10 +241,22 @@ public final class RedisStore implements LicenseStore {
         this.reindexEvery = options.reindexEvery();
     }
 
-    /** Connects (blocking the caller, at start-up); fails with {@link StoreUnavailableException} when Redis cannot be reached. */
+    /**
+     * Connects (blocking the caller, at start-up) and checks that the Redis user may run the
+     * broker's scripts on its keys. Fails with {@link StoreUnavailableException} when Redis cannot
+     * be reached, with {@link io.licensebroker.broker.core.StoreRefusedException} (saying which
+     * permission is missing) when the user lacks one.
+     */
     public static RedisStore connect(Options options) {
-        return new RedisStore(RedisLink.connect(options.uri(), options.commandTimeout(), options.maxQueuedCommands(),
-                options.replyThreads(), options.errors()), options);
+        RedisLink link = RedisLink.connect(options.uri(), options.commandTimeout(), options.maxQueuedCommands(),
+                options.replyThreads(), options.errors());
+        try {
+            link.checkPermissions(Keys.PROBE, Keys.PROBE_OTHER_SLOT);
+        } catch (RuntimeException e) {
+            link.close();
+            throw e;
+        }
+        return new RedisStore(link, options);
     }
 
     /** Whether Redis answered the last probe and no call failed on it since (health: SERVING). */
@@ -259,8 +280,11 @@ public final class RedisStore implements LicenseStore {
      */
     public CompletionStage<String> sharedValue(String name, Supplier<String> candidate) {
         String key = Keys.shared(name);
-        return link.<String>call(c -> c.set(key, candidate.get(), SetArgs.Builder.nx()))
-                .thenCompose(ignored -> link.<String>call(c -> c.get(key)))
+        // Read first: the common case is one GET, and it still works while Redis refuses writes (OOM).
+        return link.<String>call(c -> c.get(key))
+                .thenCompose(present -> present != null ? done(present)
+                        : link.<String>call(c -> c.set(key, candidate.get(), SetArgs.Builder.nx()))
+                                .thenCompose(ignored -> link.<String>call(c -> c.get(key))))
                 .thenApply(value -> {
                     if (value == null) {
                         throw new StoreUnavailableException("shared value " + name + " vanished right after it was set", null);
@@ -325,29 +349,57 @@ public final class RedisStore implements LicenseStore {
                 return done(check);
             }
             return link.<String>eval(Script.CREDENTIAL_ADD, ScriptOutputType.STATUS,
-                            new String[]{Keys.CREDENTIALS, Keys.SUPER_ADMIN},
-                            credential.lookupId(), Codec.encode(credential), superAdmin ? "1" : "0")
-                    .thenApply(x -> {
-                        credentials.put(credential.lookupId(), credential);
-                        return check;
-                    });
+                            new String[]{Keys.CREDENTIALS, Keys.SUPER_ADMIN, Keys.CREDENTIAL_EPOCH},
+                            credential.lookupId(), Codec.encode(credential), superAdmin ? "1" : "0", newEpoch())
+                    .thenApply(x -> check);
         });
     }
 
     @Override
     public CompletionStage<Optional<Credential>> credential(String lookupId) {
-        Credential cached = credentials.getIfPresent(lookupId);
-        if (cached != null) {
-            return done(Optional.of(cached));
-        }
-        return link.<String>call(c -> c.hget(Keys.CREDENTIALS, lookupId)).thenApply(encoded -> {
-            if (encoded == null) {
-                return Optional.<Credential>empty();
+        // The epoch is read before the credential: a revocation between the two reads replaces the
+        // epoch, so an entry cached here under the old one is never used again.
+        return link.<String>call(c -> c.get(Keys.CREDENTIAL_EPOCH)).thenCompose(epoch -> {
+            CachedCredential cached = credentials.getIfPresent(lookupId);
+            if (cached != null && epoch != null && epoch.equals(cached.epoch())) {
+                return done(Optional.of(cached.credential()));
             }
-            Credential found = Codec.credential(lookupId, encoded);
-            credentials.put(lookupId, found);
-            return Optional.of(found);
+            if (epoch == null) {
+                // First use, or Redis lost its data: start an epoch so that caching resumes. NX: a
+                // concurrent revocation's epoch is never overwritten.
+                String fresh = newEpoch();
+                link.<String>call(c -> c.set(Keys.CREDENTIAL_EPOCH, fresh, SetArgs.Builder.nx()))
+                        .whenComplete((v, e) -> { });
+            }
+            return link.<String>call(c -> c.hget(Keys.CREDENTIALS, lookupId)).thenApply(encoded -> {
+                if (encoded == null) {
+                    credentials.invalidate(lookupId);
+                    return Optional.<Credential>empty();
+                }
+                Credential found = Codec.credential(lookupId, encoded);
+                if (epoch != null) {
+                    credentials.put(lookupId, new CachedCredential(epoch, found));
+                }
+                return Optional.of(found);
+            });
         });
+    }
+
+    @Override
+    public CompletionStage<Decision<Credential>> revokeCredential(String lookupId) {
+        return link.<List<Object>>eval(Script.CREDENTIAL_REVOKE, ScriptOutputType.MULTI,
+                        new String[]{Keys.CREDENTIALS, Keys.CREDENTIAL_EPOCH}, lookupId, newEpoch())
+                .thenApply(reply -> {
+                    credentials.invalidate(lookupId);
+                    if (num(reply, 0) != 1) {
+                        return Decision.<Credential>denied(Reason.CREDENTIAL_NOT_FOUND, "no credential " + lookupId, null);
+                    }
+                    return Decision.granted(Codec.credential(lookupId, str(reply, 1)));
+                });
+    }
+
+    private String newEpoch() {
+        return Ids.random(random, 24);
     }
 
     @Override

@@ -34,6 +34,8 @@ record Script(String name, String body, String sha) {
     static final Script ORG_RESERVE = global("global_org_reserve");
     static final Script CREDENTIAL_ADD = global("global_credential_add");
     static final Script DUE = global("global_due");
+    static final Script CREDENTIAL_REVOKE = global("global_credential_revoke");
+    static final Script PROBE = global("global_probe");
 
     /** The verb runs inside common.lua's {@code finish}, which adds what every reply carries. */
     private static Script account(String name) {

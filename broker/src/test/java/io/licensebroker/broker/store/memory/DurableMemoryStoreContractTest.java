@@ -30,6 +30,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -266,6 +267,31 @@ class DurableMemoryStoreContractTest extends LicenseStoreContractTest {
         String fresh = org(w.a, null, "After restart");
         assertFalse(existing.contains(fresh), fresh + " reused an id");
         assertEquals(java.util.Optional.of(w.a), join(store.accountOfOrganization(fresh)));
+    }
+
+    @Test
+    void aRevocationSurvivesRestartCompactionAndCrash() {
+        String a = account("rv", 1);
+        Credential kept = new Credential("keep" + run, new byte[]{1}, new byte[]{2}, Role.AGENT, a, "alice");
+        Credential gone = new Credential("gone" + run, new byte[]{3}, new byte[]{4}, Role.AGENT, a, "alice");
+        Credential root = new Credential("root" + run, new byte[]{5}, new byte[]{6}, Role.SUPER_ADMIN, null, null);
+        for (Credential c : List.of(kept, gone, root)) {
+            ok(store.addCredential(c));
+        }
+        ok(store.revokeCredential(gone.lookupId()));
+        ok(store.revokeCredential(root.lookupId()));
+        MemoryStore crashed = crashCopy();
+        assertEquals(Optional.empty(), join(crashed.credential(gone.lookupId())), "after a crash");
+        reopen();
+        assertEquals(Optional.empty(), join(store.credential(gone.lookupId())), "after a restart");
+        assertSameCredential(kept, join(store.credential(kept.lookupId())).orElseThrow());
+        memory().compact();
+        reopen();
+        assertEquals(Optional.empty(), join(store.credential(gone.lookupId())), "after compaction and a restart");
+        assertEquals(Optional.empty(), join(store.credential(root.lookupId())));
+        assertSameCredential(kept, join(store.credential(kept.lookupId())).orElseThrow());
+        assertTrue(join(store.hasSuperAdmin()), "a revoked SUPER_ADMIN still counts as 'one was stored' after compaction");
+        assertEquals(Reason.CREDENTIAL_NOT_FOUND, denied(store.revokeCredential(gone.lookupId())));
     }
 
     @Test

@@ -52,6 +52,7 @@ final class JournalCodecTest {
                         Role.AGENT, "acme", "alice")),
                 new LedgerEvent.CredentialAdded(new Credential("lk-2", new byte[0], new byte[0], Role.SUPER_ADMIN, null, null)),
                 new LedgerEvent.CredentialAdded(new Credential("lk-3", new byte[] {0}, new byte[] {-1}, Role.ACCOUNT_ADMIN, "", null)),
+                new LedgerEvent.CredentialRevoked("lk-1"),
                 new LedgerEvent.SubscriptionSet(new Subscription("acme", "KRE", 100, 50, AT)),
                 new LedgerEvent.SubscriptionSet(new Subscription("acme", "KRE", 0, 0, BEFORE_EPOCH)),
                 new LedgerEvent.SubscriptionSet(new Subscription("acme", "KRE", Long.MAX_VALUE, Long.MAX_VALUE, Instant.MAX)),
