@@ -3,12 +3,11 @@ package io.licensebroker.broker.store.memory;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.licensebroker.broker.core.LedgerEvent;
 import io.licensebroker.broker.core.StoreUnavailableException;
+import io.licensebroker.broker.store.DurableFiles;
 import io.licensebroker.broker.store.memory.proto.JournalRecord;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -18,7 +17,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -63,8 +61,9 @@ final class FileJournal implements DurableJournal {
     private static final Pattern SNAPSHOT_NAME = Pattern.compile("snapshot-(\\d+)\\.snap");
     private static final String TEMP_SUFFIX = ".tmp";
     private static final int WRITE_BUFFER_BYTES = 1 << 20;
-    private static final int READ_BUFFER_BYTES = 1 << 16;
-    private static final boolean WINDOWS = System.getProperty("os.name", "").toLowerCase().startsWith("windows");
+    /** How an operator gets past a corrupt file, appended to the message that stops the start. */
+    static final String RECOVER_HINT = "to recover, stop the broker, copy the data directory aside, then restore it from a backup"
+            + " (or, accepting the loss of every change after that offset, truncate the file to that many bytes and start again)";
 
     private enum State { NEW, RECOVERING, OPEN, CLOSED }
 
@@ -426,23 +425,16 @@ final class FileJournal implements DurableJournal {
             long started = System.nanoTime();
             long gen = rotate();
             Path snapshot = snapshotPath(gen);
-            Path temp = dir.resolve(snapshot.getFileName() + TEMP_SUFFIX);
-            long accounts;
+            long[] accounts = {0};
             try {
-                accounts = writeSnapshot(temp, gen, source);
-                Files.move(temp, snapshot, StandardCopyOption.ATOMIC_MOVE);
-                fsyncDirectory();
+                DurableFiles.write(snapshot, false, channel -> accounts[0] = writeSnapshot(channel, gen, source));
             } catch (IOException e) {
-                deleteQuietly(temp);
                 throw new UncheckedIOException("writing snapshot " + snapshot + " failed", e);
-            } catch (RuntimeException | Error e) {
-                deleteQuietly(temp);
-                throw e;
             }
             // The new snapshot covers everything older: drop it. A leftover is harmless (recovery ignores and deletes it).
             deleteGenerationsBefore(gen);
             LOG.log(System.Logger.Level.INFO, "journal {0}: snapshot {1} of {2} accounts written in {3} ms",
-                    dir, String.valueOf(gen), String.valueOf(accounts), String.valueOf((System.nanoTime() - started) / 1_000_000));
+                    dir, String.valueOf(gen), String.valueOf(accounts[0]), String.valueOf((System.nanoTime() - started) / 1_000_000));
         } finally {
             compactLock.unlock();
         }
@@ -471,32 +463,29 @@ final class FileJournal implements DurableJournal {
         }
     }
 
-    private long writeSnapshot(Path temp, long gen, SnapshotSource source) throws IOException {
+    private long writeSnapshot(FileChannel channel, long gen, SnapshotSource source) throws IOException {
         long[] accounts = {0};
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
-            OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), WRITE_BUFFER_BYTES);
-            try {
-                source.forEachAccount(account -> {
-                    try {
-                        // Snapshot events carry seq 0 (AccountLedger#replay applies those as they
-                        // come); the checkpoint then restores the seq the account stood at.
-                        for (LedgerEvent event : account.events()) {
-                            out.write(JournalCodec.frame(JournalCodec.event(account.accountId(), 0, event)));
-                        }
-                        out.write(JournalCodec.frame(JournalCodec.checkpoint(account.accountId(), account.seq())));
-                        accounts[0]++;
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
+        // Not closed: DurableFiles forces and closes the channel.
+        OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), WRITE_BUFFER_BYTES);
+        try {
+            source.forEachAccount(account -> {
+                try {
+                    // Snapshot events carry seq 0 (AccountLedger#replay applies those as they
+                    // come); the checkpoint then restores the seq the account stood at.
+                    for (LedgerEvent event : account.events()) {
+                        out.write(JournalCodec.frame(JournalCodec.event(account.accountId(), 0, event)));
                     }
-                });
-            } catch (UncheckedIOException e) {
-                throw e.getCause();
-            }
-            out.write(JournalCodec.frame(JournalCodec.snapshotEnd(accounts[0], gen)));
-            out.flush();
-            channel.force(true);
+                    out.write(JournalCodec.frame(JournalCodec.checkpoint(account.accountId(), account.seq())));
+                    accounts[0]++;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
+        out.write(JournalCodec.frame(JournalCodec.snapshotEnd(accounts[0], gen)));
+        out.flush();
         return accounts[0];
     }
 
@@ -546,7 +535,7 @@ final class FileJournal implements DurableJournal {
             long expected = snapshotGen == null ? FIRST_GENERATION : snapshotGen;
             for (long gen : live.keySet()) {
                 if (gen != expected) {
-                    throw new IllegalStateException("journal " + dir + ": log segment " + segmentPath(expected).getFileName()
+                    throw new CorruptJournalException("journal " + dir + ": log segment " + segmentPath(expected).getFileName()
                             + " is missing (found " + live.get(gen).getFileName() + ")");
                 }
                 expected++;
@@ -613,7 +602,7 @@ final class FileJournal implements DurableJournal {
             for (byte[] payload = reader.next(); payload != null; payload = reader.next()) {
                 JournalRecord r = parse(payload, path, reader.recordOffset());
                 if (!JournalCodec.isEvent(r)) {
-                    throw new IllegalStateException(where(path, reader.recordOffset()) + ": unexpected "
+                    throw new CorruptJournalException(where(path, reader.recordOffset()) + ": unexpected "
                             + r.getKindCase() + " record in a log segment (written by a newer version?)");
                 }
                 visitor.event(r.getAccountId(), r.getSeq(), decode(r, path, reader.recordOffset()));
@@ -621,11 +610,19 @@ final class FileJournal implements DurableJournal {
             }
             if (reader.problem() != null) {
                 if (!last) {
-                    throw new IllegalStateException("corrupt journal segment " + where(path, reader.offset()) + ": " + reader.problem());
+                    throw new CorruptJournalException("corrupt journal segment " + where(path, reader.offset()) + ": "
+                            + reader.problem() + " in a segment that was complete and fsynced; " + RECOVER_HINT);
                 }
-                LOG.log(System.Logger.Level.WARNING, "journal {0}: dropping {1} bytes of torn or corrupt tail ({2}); "
-                        + "replay stopped after {3} records", where(path, reader.offset()),
-                        String.valueOf(reader.size() - reader.offset()), reader.problem(), String.valueOf(records));
+                long data = reader.dataAfterProblem(path);
+                if (data >= 0) {
+                    throw new CorruptJournalException("corrupt journal segment " + where(path, reader.offset()) + ": "
+                            + reader.problem() + ", but data follows at offset " + data + ", so this is not a torn tail"
+                            + " and the broker will not drop it (nothing was changed); " + RECOVER_HINT);
+                }
+                Path copy = keepCopy(path, reader.offset());
+                LOG.log(System.Logger.Level.WARNING, "journal {0}: dropping {1} bytes of torn tail ({2}) after {3} records;"
+                        + " the file as found is kept as {4}", where(path, reader.offset()),
+                        String.valueOf(reader.size() - reader.offset()), reader.problem(), String.valueOf(records), copy);
             }
             return new SegmentReplay(records, reader.offset());
         }
@@ -640,7 +637,7 @@ final class FileJournal implements DurableJournal {
             for (byte[] payload = reader.next(); payload != null; payload = reader.next()) {
                 long offset = reader.recordOffset();
                 if (end != null) {
-                    throw new IllegalStateException("corrupt snapshot " + where(path, offset) + ": records after its end");
+                    throw new CorruptJournalException("corrupt snapshot " + where(path, offset) + ": records after its end; " + RECOVER_HINT);
                 }
                 JournalRecord r = parse(payload, path, offset);
                 switch (r.getKindCase()) {
@@ -649,21 +646,22 @@ final class FileJournal implements DurableJournal {
                         checkpoints++;
                     }
                     case SNAPSHOT_END -> end = r;
-                    case KIND_NOT_SET -> throw new IllegalStateException(where(path, offset)
+                    case KIND_NOT_SET -> throw new CorruptJournalException(where(path, offset)
                             + ": record of unknown kind (written by a newer version?)");
                     default -> visitor.event(r.getAccountId(), r.getSeq(), decode(r, path, offset));
                 }
                 records++;
             }
             if (reader.problem() != null) {
-                throw new IllegalStateException("corrupt snapshot " + where(path, reader.offset()) + ": " + reader.problem());
+                throw new CorruptJournalException("corrupt snapshot " + where(path, reader.offset()) + ": " + reader.problem()
+                        + "; " + RECOVER_HINT);
             }
         }
         if (end == null) {
-            throw new IllegalStateException("incomplete snapshot " + path + ": no end record");
+            throw new CorruptJournalException("incomplete snapshot " + path + ": no end record; " + RECOVER_HINT);
         }
         if (end.getSnapshotEnd().getAccounts() != checkpoints || end.getSnapshotEnd().getGeneration() != gen) {
-            throw new IllegalStateException("inconsistent snapshot " + path + ": its end names " + end.getSnapshotEnd().getAccounts()
+            throw new CorruptJournalException("inconsistent snapshot " + path + ": its end names " + end.getSnapshotEnd().getAccounts()
                     + " accounts of generation " + end.getSnapshotEnd().getGeneration() + ", found " + checkpoints
                     + " of generation " + gen);
         }
@@ -674,7 +672,7 @@ final class FileJournal implements DurableJournal {
         try {
             return JournalRecord.parseFrom(payload);
         } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(where(path, offset) + ": undecodable record with a valid checksum", e);
+            throw new CorruptJournalException(where(path, offset) + ": undecodable record with a valid checksum; " + RECOVER_HINT, e);
         }
     }
 
@@ -682,89 +680,12 @@ final class FileJournal implements DurableJournal {
         try {
             return JournalCodec.event(r);
         } catch (IllegalArgumentException e) {
-            throw new IllegalStateException(where(path, offset) + ": " + e.getMessage(), e);
+            throw new CorruptJournalException(where(path, offset) + ": " + e.getMessage() + "; " + RECOVER_HINT, e);
         }
     }
 
     private static String where(Path path, long offset) {
         return path + " at offset " + offset;
-    }
-
-    /**
-     * Reads the frames of one file in order. {@link #next} returns null at the clean end of the
-     * file or at the first bad frame, which {@link #problem} then describes; {@link #offset} is
-     * where the last good frame ends.
-     */
-    private static final class FrameReader implements Closeable {
-        private final DataInputStream in;
-        private final long size;
-        private long offset;
-        private long recordOffset;
-        private String problem;
-
-        FrameReader(Path path) throws IOException {
-            FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
-            try {
-                this.size = channel.size();
-            } catch (IOException e) {
-                channel.close();
-                throw e;
-            }
-            this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), READ_BUFFER_BYTES));
-        }
-
-        byte[] next() throws IOException {
-            long remaining = size - offset;
-            if (remaining == 0 || problem != null) {
-                return null;
-            }
-            if (remaining < JournalCodec.HEADER_BYTES) {
-                return bad("torn header: " + remaining + " bytes left");
-            }
-            int length = in.readInt();
-            int crc = in.readInt();
-            // 0 is never a record (it has at least a kind): it is what a zero-filled tail reads as.
-            if (length <= 0 || length > JournalCodec.MAX_PAYLOAD_BYTES) {
-                return bad("bad record length " + length);
-            }
-            if (length > remaining - JournalCodec.HEADER_BYTES) {
-                return bad("torn record: " + length + " bytes announced, " + (remaining - JournalCodec.HEADER_BYTES) + " left");
-            }
-            byte[] payload = new byte[length];
-            in.readFully(payload);
-            if (JournalCodec.crc(payload, 0, length) != crc) {
-                return bad("CRC mismatch in a record of " + length + " bytes");
-            }
-            recordOffset = offset;
-            offset += JournalCodec.HEADER_BYTES + length;
-            return payload;
-        }
-
-        private byte[] bad(String why) {
-            problem = why;
-            return null;
-        }
-
-        long offset() {
-            return offset;
-        }
-
-        long recordOffset() {
-            return recordOffset;
-        }
-
-        long size() {
-            return size;
-        }
-
-        String problem() {
-            return problem;
-        }
-
-        @Override
-        public void close() throws IOException {
-            in.close();
-        }
     }
 
     // ---------------------------------------------------------------- files
@@ -796,29 +717,31 @@ final class FileJournal implements DurableJournal {
 
     /** Snapshots that were never renamed into place: a compaction died while writing them. */
     private void deleteTempFiles() throws IOException {
+        // Older versions named them snapshot-N.snap.tmp.
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "snapshot-*.snap" + TEMP_SUFFIX)) {
             for (Path f : files) {
                 Files.deleteIfExists(f);
             }
         }
+        DurableFiles.deleteLeftovers(dir);
+    }
+
+    /**
+     * Before a torn tail is cut off: the file as found, durably, as {@code <segment>.torn-at-<offset>}
+     * (numbered when that name is taken), so no byte is ever destroyed.
+     */
+    private static Path keepCopy(Path segment, long offset) throws IOException {
+        Path copy = segment.resolveSibling(segment.getFileName() + ".torn-at-" + offset);
+        for (int n = 2; Files.exists(copy); n++) {
+            copy = segment.resolveSibling(segment.getFileName() + ".torn-at-" + offset + "." + n);
+        }
+        DurableFiles.copy(segment, copy);
+        return copy;
     }
 
     /** Makes creations, renames and deletions in the directory durable. */
     private void fsyncDirectory() throws IOException {
-        if (WINDOWS) {
-            return; // directories cannot be opened there; NTFS journals its metadata itself
-        }
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        }
-    }
-
-    private static void deleteQuietly(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "could not delete " + file, e);
-        }
+        DurableFiles.fsyncDirectory(dir);
     }
 
     private static void closeQuietly(Closeable c) {
