@@ -29,6 +29,10 @@ import java.util.concurrent.TimeUnit;
  * stored once in Redis (the first node to start creates it) so every node signs with the same key.
  * While Redis cannot be reached the node reports NOT_SERVING (gRPC health and /healthz) and calls
  * answer UNAVAILABLE; it reports SERVING again by itself once Redis answers.
+ *
+ * <p>On the embedded store, while its journal cannot write (disk full, file system read-only)
+ * the node reports NOT_SERVING the same way, refuses changes, still answers reads and renewals,
+ * and reports SERVING again once the journal has written everything pending.
  */
 public final class BrokerNode implements AutoCloseable {
     /** Expired leases return their license within this long. */
@@ -48,17 +52,20 @@ public final class BrokerNode implements AutoCloseable {
     private final OpsHttpServer ops;
     private final BrokerMetrics metrics;
     private final RedisStore redis;
+    private final MemoryStore memory;
     private final ScheduledExecutorService maintenance;
     private volatile boolean serving = true;
     private volatile boolean storeAvailable = true;
+    private final Object healthLock = new Object();
     private boolean closed;
 
     /** The store and the signer that goes with it. */
-    private record Storage(LicenseStore store, LicenseSigner signer, RedisStore redis) {
+    private record Storage(LicenseStore store, LicenseSigner signer, RedisStore redis, MemoryStore memory) {
     }
 
     private BrokerNode(BrokerSettings settings, LicenseStore store, LicenseService service, BrokerServer server,
-                       OpsHttpServer ops, BrokerMetrics metrics, RedisStore redis, ScheduledExecutorService maintenance) {
+                       OpsHttpServer ops, BrokerMetrics metrics, RedisStore redis, MemoryStore memory,
+                       ScheduledExecutorService maintenance) {
         this.settings = settings;
         this.store = store;
         this.service = service;
@@ -66,6 +73,7 @@ public final class BrokerNode implements AutoCloseable {
         this.ops = ops;
         this.metrics = metrics;
         this.redis = redis;
+        this.memory = memory;
         this.maintenance = maintenance;
     }
 
@@ -121,9 +129,14 @@ public final class BrokerNode implements AutoCloseable {
             }
             server = BrokerServer.start(options, service, metrics.instrumentation());
             BrokerNode[] self = new BrokerNode[1];
-            OpsHttpServer ops = OpsHttpServer.start(settings.metricsPort(),
-                    () -> self[0] != null && self[0].serving && self[0].storeAvailable, metrics);
-            self[0] = new BrokerNode(settings, store, service, server, ops, metrics, storage.redis(), maintenance);
+            // The embedded store's state is read at each probe: never "ok" while changes cannot be acknowledged.
+            OpsHttpServer ops = OpsHttpServer.start(settings.metricsPort(), () -> self[0] != null && self[0].serving
+                    && self[0].storeAvailable && (storage.memory() == null || storage.memory().writable()), metrics);
+            self[0] = new BrokerNode(settings, store, service, server, ops, metrics, storage.redis(), storage.memory(), maintenance);
+            if (storage.memory() != null) {
+                storage.memory().onWritableChange(self[0]::journalWritabilityChanged);
+                self[0].journalWritabilityChanged();
+            }
             maintenance.scheduleWithFixedDelay(self[0]::reap, REAP_EVERY.toMillis(), REAP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
             if (storage.redis() != null) {
                 self[0].watch(storage.redis());
@@ -151,7 +164,7 @@ public final class BrokerNode implements AutoCloseable {
         MemoryStore store = MemoryStore.open(settings.dataDir(), settings.fsync(), tombstones, COMPACT_AFTER_BYTES,
                 clock.instant().plus(settings.leaseTtl()), metrics.storeObserver());
         try {
-            return new Storage(metrics.timed(store, "memory"), Ed25519Signer.loadOrCreate(settings.dataDir()), null);
+            return new Storage(metrics.timed(store, "memory"), Ed25519Signer.loadOrCreate(settings.dataDir()), null, store);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -171,7 +184,7 @@ public final class BrokerNode implements AutoCloseable {
         try {
             String keyPair = store.sharedValue(SIGNING_KEY, () -> Ed25519Signer.generate().encodeKeyPair())
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);
-            return new Storage(metrics.timed(store, "redis"), Ed25519Signer.decodeKeyPair(keyPair), store);
+            return new Storage(metrics.timed(store, "redis"), Ed25519Signer.decodeKeyPair(keyPair), store, null);
         } catch (Exception e) {
             store.close();
             if (e instanceof RuntimeException re) {
@@ -205,6 +218,29 @@ public final class BrokerNode implements AutoCloseable {
                 // the node is closing
             }
         });
+    }
+
+    /**
+     * The embedded store's journal started or stopped being able to write. Runs on the journal's
+     * writer before any caller hears of a failure; re-reads the state, so calls racing with each
+     * other still leave health as the journal stands.
+     */
+    private void journalWritabilityChanged() {
+        // Not the node's monitor: close() holds it while the journal's writer finishes.
+        synchronized (healthLock) {
+            boolean available = memory.writable();
+            if (available != storeAvailable) {
+                storeAvailable = available;
+                if (available) {
+                    LOG.info("the journal writes again: serving");
+                } else {
+                    LOG.warn("the journal cannot write: not serving (changes refused, reads answered)");
+                }
+                if (serving) {
+                    server.setServing(available);
+                }
+            }
+        }
     }
 
     private void reap() {
@@ -245,7 +281,7 @@ public final class BrokerNode implements AutoCloseable {
         return Optional.ofNullable(redis);
     }
 
-    /** Whether the store answers (always true for the embedded store); what health reports. */
+    /** Whether the store answers (the embedded store: whether its journal can write); what health reports. */
     public boolean isStoreAvailable() {
         return storeAvailable;
     }

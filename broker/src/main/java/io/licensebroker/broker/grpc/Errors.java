@@ -111,9 +111,10 @@ final class Errors {
             if (t instanceof Refusal refusal) {
                 return refusal.status();
             }
-            if (t instanceof StoreUnavailableException) {
+            if (t instanceof StoreUnavailableException unavailable) {
                 LOG.warn("store unavailable: {}", t.getMessage());
-                return status(Code.UNAVAILABLE, STORE_UNAVAILABLE, "the store is unavailable; retry later", null);
+                String message = unavailable.clientMessage() != null ? unavailable.clientMessage() : "the store is unavailable; retry later";
+                return status(Code.UNAVAILABLE, STORE_UNAVAILABLE, message, null);
             }
         }
         LOG.error("unexpected failure while serving a call", failure);

@@ -15,9 +15,11 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -77,11 +79,24 @@ final class FileJournal implements DurableJournal {
     private record Waiter(long position, CompletableFuture<Void> future) {
     }
 
+    /** First wait before writing again after the disk failed; doubles up to {@link #RETRY_MAX}. */
+    static final Duration RETRY_FIRST = Duration.ofMillis(100);
+    static final Duration RETRY_MAX = Duration.ofSeconds(5);
+    /** What a refused caller is told while the disk fails. */
+    static final String UNWRITABLE = "the broker cannot write to its disk: changes are refused until it can"
+            + " (reads still answer); retry later";
+
     private final Path dir;
     private final FsyncPolicy fsync;
+    private final JournalFiles files;
+    private final RetryScheduler retries;
 
     private final ReentrantLock queueLock = new ReentrantLock();
     private final Condition queueNotEmpty = queueLock.newCondition();
+    /** Signalled when a retry is due or the journal closes; with queueLock. */
+    private final Condition retrySignal = queueLock.newCondition();
+    /** Guarded by queueLock. */
+    private boolean retryDue;
     /** Framed events (byte[]), {@link Rotation}s and {@link #CLOSE}, in position order. Guarded by queueLock. */
     private ArrayList<Object> queue = new ArrayList<>();
     /** Guarded by queueLock. */
@@ -96,6 +111,13 @@ final class FileJournal implements DurableJournal {
     private volatile long durable;
     /** Why the journal stopped accepting work (failure or close); written under waitersLock. */
     private volatile StoreUnavailableException stopped;
+    /**
+     * Why writes cannot be acknowledged right now (the disk failed; the writer retries); null
+     * while writable. Written under waitersLock.
+     */
+    private volatile StoreUnavailableException degraded;
+    /** Told (on the writer thread) whenever {@link #writable} may have changed. */
+    private volatile Runnable writableListener = () -> { };
 
     private final ReentrantLock compactLock = new ReentrantLock();
 
@@ -119,10 +141,24 @@ final class FileJournal implements DurableJournal {
     private long written;
     private volatile long generation;
     private volatile long logBytes;
+    /** Where the last durable record of the current segment ends: what a retry goes back to. */
+    private long durableBytes;
+    /** Items of the current batch that are durable (or done): a retry redoes the rest. */
+    private int batchDone;
+    private Duration retryDelay = RETRY_FIRST;
+    private long failedAttempts;
+    /** The journal closed while degraded and its one last attempt was made. */
+    private boolean lastAttemptMade;
 
     FileJournal(Path dataDir, FsyncPolicy fsync) {
+        this(dataDir, fsync, JournalFiles.REAL, RetryScheduler.realTime());
+    }
+
+    FileJournal(Path dataDir, FsyncPolicy fsync, JournalFiles files, RetryScheduler retries) {
         this.dir = Objects.requireNonNull(dataDir, "dataDir").toAbsolutePath();
         this.fsync = Objects.requireNonNull(fsync, "fsync");
+        this.files = Objects.requireNonNull(files, "files");
+        this.retries = Objects.requireNonNull(retries, "retries");
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -173,10 +209,29 @@ final class FileJournal implements DurableJournal {
             if (stopped != null) {
                 return CompletableFuture.failedFuture(stopped);
             }
+            if (degraded != null) {
+                return CompletableFuture.failedFuture(degraded);
+            }
             CompletableFuture<Void> future = new CompletableFuture<>();
             waiters.add(new Waiter(p, future));
             return future;
         }
+    }
+
+    /** Whether a change recorded now can be acknowledged: false while the disk fails, and once stopped. */
+    boolean writable() {
+        return stopped == null && degraded == null;
+    }
+
+    /** Why changes cannot be acknowledged now, or null when they can. */
+    StoreUnavailableException unwritable() {
+        StoreUnavailableException s = stopped;
+        return s != null ? s : degraded;
+    }
+
+    /** {@code listener} runs, on the journal's writer thread, each time {@link #writable} may have changed. */
+    void onWritableChange(Runnable listener) {
+        writableListener = Objects.requireNonNull(listener, "listener");
     }
 
     /** Bytes written to the current log segment; the store compacts when it grows too large. */
@@ -227,19 +282,44 @@ final class FileJournal implements DurableJournal {
         }
     }
 
-    /** Writes one group commit; true when it ended with {@link #CLOSE}. */
+    /**
+     * Writes one group commit; true when the writer is done (it ended with {@link #CLOSE}, or the
+     * journal closed while the disk kept failing). A failed write or fsync does not stop the
+     * journal: it degrades (nothing more is acknowledged, health says so) and retries, going back
+     * to the end of what was durable, until the batch is written.
+     */
     private boolean writeBatch(List<Object> batch) throws IOException {
-        for (Object item : batch) {
-            if (item instanceof byte[] frame) {
+        batchDone = 0;
+        while (true) {
+            try {
+                return writeItems(batch);
+            } catch (IOException e) {
+                if (!retryAfter(e, batch)) {
+                    return true;
+                }
+            }
+        }
+    }
+
+    private boolean writeItems(List<Object> batch) throws IOException {
+        for (int i = batchDone; i < batch.size(); i++) {
+            Object item = batch.get(i);
+            if (item == null) {
+                continue; // a rotation given up on while the disk failed
+            } else if (item instanceof byte[] frame) {
                 append(frame);
                 written++;
             } else if (item instanceof Rotation rotation) {
                 // The old segment is complete and forced before the next starts: only the last
                 // segment can ever have a torn tail, which is what recovery relies on.
                 flush(true);
-                rotation.newGeneration().complete(startNextSegment());
+                batchDone = i; // all before it is durable: a retry must not write it again
+                long next = startNextSegment();
+                batchDone = i + 1;
+                rotation.newGeneration().complete(next);
             } else if (item == CLOSE) {
                 flush(true);
+                batchDone = i;
                 segment.close();
                 stop(new StoreUnavailableException("journal " + dir + " is closed", null));
                 return true;
@@ -248,6 +328,7 @@ final class FileJournal implements DurableJournal {
             }
         }
         flush(fsync == FsyncPolicy.ALWAYS);
+        batchDone = batch.size();
         return false;
     }
 
@@ -267,6 +348,10 @@ final class FileJournal implements DurableJournal {
         writeOut();
         if (force) {
             segment.force(false);
+        }
+        durableBytes = logBytes;
+        if (degraded != null) {
+            resumed();
         }
         if (written > durable) {
             markDurable(written);
@@ -313,7 +398,18 @@ final class FileJournal implements DurableJournal {
 
     private long startNextSegment() throws IOException {
         long next = generation + 1;
-        FileChannel created = FileChannel.open(segmentPath(next), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        FileChannel created;
+        try {
+            created = files.open(segmentPath(next), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (FileAlreadyExistsException e) {
+            // Left by a rotation whose directory fsync failed: empty, since nothing follows a
+            // rotation before it completes. Anything else there is not ours to overwrite.
+            if (Files.size(segmentPath(next)) != 0) {
+                throw new IllegalStateException("journal " + dir + ": " + segmentPath(next).getFileName()
+                        + " already exists and is not empty", e);
+            }
+            created = files.open(segmentPath(next), StandardOpenOption.WRITE);
+        }
         try {
             fsyncDirectory();
         } catch (IOException e) {
@@ -324,7 +420,157 @@ final class FileJournal implements DurableJournal {
         segment = created;
         generation = next;
         logBytes = 0;
+        durableBytes = 0;
         return next;
+    }
+
+    // ---------------------------------------------------------------- disk failures
+
+    /**
+     * A write or fsync failed (disk full, file system read-only, I/O error): degrade, then wait
+     * with backoff and reopen the segment at the end of what was durable, checking it. True to
+     * redo the rest of the batch; false when the journal closed meanwhile and its last attempt
+     * failed too (the writer then stops, and what was never acknowledged is not written).
+     */
+    private boolean retryAfter(IOException cause, List<Object> batch) {
+        degrade(cause, batch);
+        IOException last = cause;
+        while (true) {
+            if (lastAttemptMade) {
+                LOG.log(System.Logger.Level.ERROR, "journal {0} closed while its disk still failed: {1} changes that were never"
+                        + " acknowledged are not written", dir, String.valueOf(position - durable));
+                fail(last, batch);
+                return false;
+            }
+            lastAttemptMade = awaitRetry();
+            failedAttempts++;
+            // Whether the reopening or the writing after it fails, the next wait is longer.
+            retryDelay = retryDelay.multipliedBy(2).compareTo(RETRY_MAX) > 0 ? RETRY_MAX : retryDelay.multipliedBy(2);
+            try {
+                reopenAtDurableEnd();
+                return true;
+            } catch (IOException e) {
+                last = e;
+                LOG.log(System.Logger.Level.DEBUG, "journal {0}: still cannot write ({1}); next try in {2}", dir, e, retryDelay);
+            }
+        }
+    }
+
+    private void degrade(IOException cause, List<Object> batch) {
+        StoreUnavailableException reason = new StoreUnavailableException("journal " + dir + " cannot write (" + cause
+                + "): changes are refused until the disk is writable again; reads still answer", UNWRITABLE, cause);
+        // A compaction waiting for its rotation gives up; the old segment simply goes on.
+        for (int i = batchDone; i < batch.size(); i++) {
+            if (batch.get(i) instanceof Rotation rotation) {
+                rotation.newGeneration().completeExceptionally(reason);
+                batch.set(i, null);
+            }
+        }
+        if (degraded != null) {
+            return;
+        }
+        LOG.log(System.Logger.Level.ERROR, "journal " + dir + " cannot write: not serving, changes are refused and reads"
+                + " still answer; writing is retried (every " + RETRY_MAX.toSeconds() + " s at most) and resumes by itself", cause);
+        List<Waiter> pending;
+        synchronized (waitersLock) {
+            degraded = reason;
+            pending = new ArrayList<>(waiters);
+            waiters.clear();
+        }
+        // Health first, so that no caller hears of the failure while health still says SERVING.
+        tellListener();
+        for (Waiter w : pending) {
+            w.future().completeExceptionally(reason);
+        }
+    }
+
+    /** A write and (when due) fsync succeeded after a failure: acknowledge again. */
+    private void resumed() {
+        synchronized (waitersLock) {
+            degraded = null;
+        }
+        LOG.log(System.Logger.Level.WARNING, "journal {0}: writable again after {1} failed attempts; serving",
+                dir, String.valueOf(failedAttempts));
+        failedAttempts = 0;
+        retryDelay = RETRY_FIRST;
+        tellListener();
+    }
+
+    /** Waits until the scheduled retry is due or the journal closes; true when it closed. */
+    private boolean awaitRetry() {
+        queueLock.lock();
+        try {
+            retryDue = false;
+            if (state != State.CLOSED) {
+                retries.schedule(retryDelay, this::retryNow);
+            }
+            while (!retryDue && state != State.CLOSED) {
+                retrySignal.awaitUninterruptibly();
+            }
+            return state == State.CLOSED;
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    private void retryNow() {
+        queueLock.lock();
+        try {
+            retryDue = true;
+            retrySignal.signalAll();
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /**
+     * Reopens the current segment and checks it before writing on: every durable record must read
+     * back intact and end exactly where the last durable one did; whatever was written after it
+     * (a partial record, unsynced bytes) is cut off, to be written again from memory.
+     */
+    private void reopenAtDurableEnd() throws IOException {
+        // A channel a failed write was interrupted in, or opened on a file system since remounted, is unusable.
+        Thread.interrupted();
+        closeQuietly(segment);
+        segment = null;
+        Path path = segmentPath(generation);
+        FileChannel channel = files.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            long size = channel.size();
+            if (size < durableBytes) {
+                throw new CorruptJournalException("journal segment " + path + " is " + size + " bytes long, but "
+                        + durableBytes + " were durable: the file changed under the broker; restart it, so that recovery checks the journal");
+            }
+            try (FrameReader reader = new FrameReader(path, durableBytes)) {
+                while (reader.next() != null) {
+                    // reading is the check
+                }
+                if (reader.problem() != null || reader.offset() != durableBytes) {
+                    throw new CorruptJournalException("journal segment " + where(path, reader.offset()) + " no longer reads back ("
+                            + reader.problem() + ") although it was durable; restart the broker so that recovery checks it");
+                }
+            }
+            if (size > durableBytes) {
+                channel.truncate(durableBytes);
+            }
+            channel.position(durableBytes);
+            channel.force(true);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+        segment = channel;
+        writeBuffer.clear();
+        written = durable;
+        logBytes = durableBytes;
+    }
+
+    private void tellListener() {
+        try {
+            writableListener.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "journal writability listener failed", e);
+        }
     }
 
     /** The writer failed: nothing more will be acknowledged, and everyone waiting hears why. */
@@ -332,6 +578,7 @@ final class FileJournal implements DurableJournal {
         LOG.log(System.Logger.Level.ERROR, "journal " + dir + " failed writing; no further change will be acknowledged", cause);
         StoreUnavailableException reason = new StoreUnavailableException("journal " + dir + " failed: " + cause, cause);
         stop(reason);
+        tellListener();
         List<Object> abandoned = new ArrayList<>(batch);
         queueLock.lock();
         try {
@@ -381,12 +628,15 @@ final class FileJournal implements DurableJournal {
                 enqueue(CLOSE);
             }
             state = State.CLOSED;
+            // A writer waiting to retry a failed disk makes its last attempt now.
+            retrySignal.signalAll();
             w = writer;
         } finally {
             queueLock.unlock();
         }
         if (w == null) {
             stop(new StoreUnavailableException("journal " + dir + " is closed", null));
+            retries.close();
             return;
         }
         if (w == Thread.currentThread()) {
@@ -401,6 +651,7 @@ final class FileJournal implements DurableJournal {
                 interrupted = true;
             }
         }
+        retries.close();
         // Every acknowledgement is delivered before close returns (unless close runs inside one).
         acks.shutdown();
         if (!Thread.currentThread().getName().equals("journal-acks")) {
@@ -451,6 +702,9 @@ final class FileJournal implements DurableJournal {
             }
             if (stopped != null) {
                 throw new StoreUnavailableException("journal " + dir + " cannot compact", stopped);
+            }
+            if (degraded != null) {
+                throw new StoreUnavailableException("journal " + dir + " cannot compact while its disk fails", degraded);
             }
             enqueue(new Rotation(next));
         } finally {
@@ -550,10 +804,10 @@ final class FileJournal implements DurableJournal {
             }
             Path currentPath = segmentPath(currentGen);
             if (live.isEmpty()) {
-                current = FileChannel.open(currentPath, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                current = files.open(currentPath, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                 fsyncDirectory();
             } else {
-                current = FileChannel.open(currentPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                current = files.open(currentPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
                 if (current.size() > end) {
                     // Drop the torn tail so new records follow the last good one.
                     current.truncate(end);
@@ -567,6 +821,7 @@ final class FileJournal implements DurableJournal {
             segment = current;
             generation = currentGen;
             logBytes = end;
+            durableBytes = end;
             Thread thread = new Thread(this::writeLoop, "journal-writer");
             thread.setDaemon(true);
             queueLock.lock();
