@@ -52,6 +52,16 @@ import java.util.regex.Pattern;
  * {@link #whenDurable} futures the batch covers, on that thread. Rotation and close travel
  * through the same queue, so they split the stream of events exactly where they were requested.
  *
+ * <p>When a write or fsync fails (disk full, file system read-only) the journal degrades rather
+ * than dies: {@link #writable} turns false (the node reports NOT_SERVING), every durability
+ * future not yet complete fails, and the writer retries with backoff on the injected
+ * {@link RetryScheduler}. A retry reopens the segment, checks that every durable record reads
+ * back and cuts off what was written after the last durable one, then writes the pending events
+ * again from memory; the first write that succeeds makes the journal writable again.
+ *
+ * <p>Recovery repairs only a torn tail (see {@link FrameReader#dataAfterProblem}), after keeping
+ * a copy of the file; anything else stops with a {@link CorruptJournalException}.
+ *
  * <p>Lifecycle: construct, {@link #recover} once, then record; {@link #close} at the end.
  */
 final class FileJournal implements DurableJournal {
@@ -460,11 +470,12 @@ final class FileJournal implements DurableJournal {
         StoreUnavailableException reason = new StoreUnavailableException("journal " + dir + " cannot write (" + cause
                 + "): changes are refused until the disk is writable again; reads still answer", UNWRITABLE, cause);
         // A compaction waiting for its rotation gives up; the old segment simply goes on.
-        for (int i = batchDone; i < batch.size(); i++) {
-            if (batch.get(i) instanceof Rotation rotation) {
-                rotation.newGeneration().completeExceptionally(reason);
-                batch.set(i, null);
-            }
+        abandonRotations(batch, batchDone, reason);
+        queueLock.lock();
+        try {
+            abandonRotations(queue, 0, reason);
+        } finally {
+            queueLock.unlock();
         }
         if (degraded != null) {
             return;
@@ -481,6 +492,15 @@ final class FileJournal implements DurableJournal {
         tellListener();
         for (Waiter w : pending) {
             w.future().completeExceptionally(reason);
+        }
+    }
+
+    private static void abandonRotations(List<Object> items, int from, StoreUnavailableException reason) {
+        for (int i = from; i < items.size(); i++) {
+            if (items.get(i) instanceof Rotation rotation) {
+                rotation.newGeneration().completeExceptionally(reason);
+                items.set(i, null);
+            }
         }
     }
 
