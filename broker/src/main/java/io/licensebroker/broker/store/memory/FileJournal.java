@@ -1,10 +1,8 @@
 package io.licensebroker.broker.store.memory;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.licensebroker.broker.core.LedgerEvent;
 import io.licensebroker.broker.core.StoreUnavailableException;
 import io.licensebroker.broker.store.DurableFiles;
-import io.licensebroker.broker.store.memory.proto.JournalRecord;
 
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
@@ -73,9 +71,6 @@ final class FileJournal implements DurableJournal {
     private static final Pattern SNAPSHOT_NAME = Pattern.compile("snapshot-(\\d+)\\.snap");
     private static final String TEMP_SUFFIX = ".tmp";
     private static final int WRITE_BUFFER_BYTES = 1 << 20;
-    /** How an operator gets past a corrupt file, appended to the message that stops the start. */
-    static final String RECOVER_HINT = "to recover, stop the broker, copy the data directory aside, then restore it from a backup"
-            + " (or, accepting the loss of every change after that offset, truncate the file to that many bytes and start again)";
 
     private enum State { NEW, RECOVERING, OPEN, CLOSED }
 
@@ -566,7 +561,7 @@ final class FileJournal implements DurableJournal {
                     // reading is the check
                 }
                 if (reader.problem() != null || reader.offset() != durableBytes) {
-                    throw new CorruptJournalException("journal segment " + where(path, reader.offset()) + " no longer reads back ("
+                    throw new CorruptJournalException("journal segment " + JournalReplay.where(path, reader.offset()) + " no longer reads back ("
                             + reader.problem() + ") although it was durable; restart the broker so that recovery checks it");
                 }
             }
@@ -803,7 +798,7 @@ final class FileJournal implements DurableJournal {
             Long snapshotGen = snapshots.isEmpty() ? null : snapshots.lastKey();
             long records = 0;
             if (snapshotGen != null) {
-                records += replaySnapshot(snapshots.get(snapshotGen), snapshotGen, visitor);
+                records += JournalReplay.snapshot(snapshots.get(snapshotGen), snapshotGen, visitor);
             }
             NavigableMap<Long, Path> live = snapshotGen == null ? segments : segments.tailMap(snapshotGen, true);
             long expected = snapshotGen == null ? FIRST_GENERATION : snapshotGen;
@@ -818,7 +813,7 @@ final class FileJournal implements DurableJournal {
             long end = 0;
             for (Map.Entry<Long, Path> e : live.entrySet()) {
                 boolean last = e.getKey() == currentGen;
-                SegmentReplay replay = replaySegment(e.getValue(), last, visitor);
+                JournalReplay.SegmentReplay replay = JournalReplay.segment(e.getValue(), last, visitor);
                 records += replay.records();
                 end = replay.end();
             }
@@ -867,102 +862,6 @@ final class FileJournal implements DurableJournal {
         }
     }
 
-    private record SegmentReplay(long records, long end) {
-    }
-
-    /** Replays one log segment; returns where its last good record ends. */
-    private SegmentReplay replaySegment(Path path, boolean last, RecoveryVisitor visitor) throws IOException {
-        long records = 0;
-        try (FrameReader reader = new FrameReader(path)) {
-            for (byte[] payload = reader.next(); payload != null; payload = reader.next()) {
-                JournalRecord r = parse(payload, path, reader.recordOffset());
-                if (!JournalCodec.isEvent(r)) {
-                    throw new CorruptJournalException(where(path, reader.recordOffset()) + ": unexpected "
-                            + r.getKindCase() + " record in a log segment (written by a newer version?)");
-                }
-                visitor.event(r.getAccountId(), r.getSeq(), decode(r, path, reader.recordOffset()));
-                records++;
-            }
-            if (reader.problem() != null) {
-                if (!last) {
-                    throw new CorruptJournalException("corrupt journal segment " + where(path, reader.offset()) + ": "
-                            + reader.problem() + " in a segment that was complete and fsynced; " + RECOVER_HINT);
-                }
-                long data = reader.dataAfterProblem(path);
-                if (data >= 0) {
-                    throw new CorruptJournalException("corrupt journal segment " + where(path, reader.offset()) + ": "
-                            + reader.problem() + ", but data follows at offset " + data + ", so this is not a torn tail"
-                            + " and the broker will not drop it (nothing was changed); " + RECOVER_HINT);
-                }
-                Path copy = keepCopy(path, reader.offset());
-                LOG.log(System.Logger.Level.WARNING, "journal {0}: dropping {1} bytes of torn tail ({2}) after {3} records;"
-                        + " the file as found is kept as {4}", where(path, reader.offset()),
-                        String.valueOf(reader.size() - reader.offset()), reader.problem(), String.valueOf(records), copy);
-            }
-            return new SegmentReplay(records, reader.offset());
-        }
-    }
-
-    /** Replays a snapshot, which must be complete: it was renamed into place only once fsynced. */
-    private long replaySnapshot(Path path, long gen, RecoveryVisitor visitor) throws IOException {
-        long records = 0;
-        long checkpoints = 0;
-        JournalRecord end = null;
-        try (FrameReader reader = new FrameReader(path)) {
-            for (byte[] payload = reader.next(); payload != null; payload = reader.next()) {
-                long offset = reader.recordOffset();
-                if (end != null) {
-                    throw new CorruptJournalException("corrupt snapshot " + where(path, offset) + ": records after its end; " + RECOVER_HINT);
-                }
-                JournalRecord r = parse(payload, path, offset);
-                switch (r.getKindCase()) {
-                    case CHECKPOINT -> {
-                        visitor.checkpoint(r.getAccountId(), r.getSeq());
-                        checkpoints++;
-                    }
-                    case SNAPSHOT_END -> end = r;
-                    case KIND_NOT_SET -> throw new CorruptJournalException(where(path, offset)
-                            + ": record of unknown kind (written by a newer version?)");
-                    default -> visitor.event(r.getAccountId(), r.getSeq(), decode(r, path, offset));
-                }
-                records++;
-            }
-            if (reader.problem() != null) {
-                throw new CorruptJournalException("corrupt snapshot " + where(path, reader.offset()) + ": " + reader.problem()
-                        + "; " + RECOVER_HINT);
-            }
-        }
-        if (end == null) {
-            throw new CorruptJournalException("incomplete snapshot " + path + ": no end record; " + RECOVER_HINT);
-        }
-        if (end.getSnapshotEnd().getAccounts() != checkpoints || end.getSnapshotEnd().getGeneration() != gen) {
-            throw new CorruptJournalException("inconsistent snapshot " + path + ": its end names " + end.getSnapshotEnd().getAccounts()
-                    + " accounts of generation " + end.getSnapshotEnd().getGeneration() + ", found " + checkpoints
-                    + " of generation " + gen);
-        }
-        return records;
-    }
-
-    private static JournalRecord parse(byte[] payload, Path path, long offset) {
-        try {
-            return JournalRecord.parseFrom(payload);
-        } catch (InvalidProtocolBufferException e) {
-            throw new CorruptJournalException(where(path, offset) + ": undecodable record with a valid checksum; " + RECOVER_HINT, e);
-        }
-    }
-
-    private static LedgerEvent decode(JournalRecord r, Path path, long offset) {
-        try {
-            return JournalCodec.event(r);
-        } catch (IllegalArgumentException e) {
-            throw new CorruptJournalException(where(path, offset) + ": " + e.getMessage() + "; " + RECOVER_HINT, e);
-        }
-    }
-
-    private static String where(Path path, long offset) {
-        return path + " at offset " + offset;
-    }
-
     // ---------------------------------------------------------------- files
 
     private Path segmentPath(long gen) {
@@ -999,19 +898,6 @@ final class FileJournal implements DurableJournal {
             }
         }
         DurableFiles.deleteLeftovers(dir);
-    }
-
-    /**
-     * Before a torn tail is cut off: the file as found, durably, as {@code <segment>.torn-at-<offset>}
-     * (numbered when that name is taken), so no byte is ever destroyed.
-     */
-    private static Path keepCopy(Path segment, long offset) throws IOException {
-        Path copy = segment.resolveSibling(segment.getFileName() + ".torn-at-" + offset);
-        for (int n = 2; Files.exists(copy); n++) {
-            copy = segment.resolveSibling(segment.getFileName() + ".torn-at-" + offset + "." + n);
-        }
-        DurableFiles.copy(segment, copy);
-        return copy;
     }
 
     /** Makes creations, renames and deletions in the directory durable. */

@@ -17,6 +17,8 @@ import java.nio.file.StandardOpenOption;
  */
 final class FrameReader implements Closeable {
     private static final int READ_BUFFER_BYTES = 1 << 16;
+    /** One frame of the largest size and as much again: a crash mid-write cannot leave more after the last good record. */
+    static final int MAX_TORN_BYTES = 2 * (JournalCodec.HEADER_BYTES + JournalCodec.MAX_PAYLOAD_BYTES);
 
     private final DataInputStream in;
     private final long size;
@@ -114,8 +116,8 @@ final class FrameReader implements Closeable {
             return allZero(path, after) ? -1 : after;
         }
         long region = size - start;
-        if (region > Integer.MAX_VALUE - 16) {
-            return start + 1; // cannot be one torn write; never repaired
+        if (region > MAX_TORN_BYTES) {
+            return start + MAX_TORN_BYTES; // more than one write can have torn: never repaired
         }
         byte[] bytes = readAt(path, start, (int) region);
         ByteBuffer view = ByteBuffer.wrap(bytes);
