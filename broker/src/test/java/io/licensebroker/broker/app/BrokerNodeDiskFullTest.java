@@ -12,10 +12,17 @@ import io.licensebroker.broker.testing.ErrorReasons;
 import io.licensebroker.broker.testing.HealthWatch;
 import io.licensebroker.broker.testing.InProcessBroker;
 import io.licensebroker.broker.testing.SmallTmpfs;
+import com.google.protobuf.Timestamp;
 import io.licensebroker.proto.v1.Account;
+import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.CreateAccountRequest;
+import io.licensebroker.proto.v1.CreateApiKeyRequest;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
+import io.licensebroker.proto.v1.LicenseBrokerGrpc;
 import io.licensebroker.proto.v1.ListAccountsRequest;
+import io.licensebroker.proto.v1.RenewSessionRequest;
+import io.licensebroker.proto.v1.SetSubscriptionRequest;
+import io.licensebroker.proto.v1.UpsertUserRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +37,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -63,6 +71,15 @@ final class BrokerNodeDiskFullTest {
                 HealthWatch watch = HealthWatch.start(channel);
                 assertEquals(ServingStatus.SERVING, watch.next());
                 create(admin, "before", acknowledged);
+                // An agent holding a lease, as every agent does when the disk fills.
+                admin.setSubscription(SetSubscriptionRequest.newBuilder().setAccountId("before").setProduct("KRE").setLicenses(5)
+                        .setMachineQuota(10).setExpiresAt(Timestamp.newBuilder().setSeconds(Instant.now().plus(Duration.ofDays(30)).getEpochSecond()))
+                        .build());
+                admin.upsertUser(UpsertUserRequest.newBuilder().setAccountId("before").setUserId("alice").build());
+                String apiKey = admin.createApiKey(CreateApiKeyRequest.newBuilder().setAccountId("before").setUserId("alice").build()).getApiKey();
+                LicenseBrokerGrpc.LicenseBrokerBlockingStub agent = InProcessBroker.withToken(LicenseBrokerGrpc.newBlockingStub(channel), apiKey);
+                String session = agent.acquireSession(AcquireSessionRequest.newBuilder().setProduct("KRE").setMachineId("m1")
+                        .setRequestId("r1").build()).getSessionId();
 
                 Path filler = disk.fill();
                 // The journal's last page may still hold a few records; the first write past it fails.
@@ -89,6 +106,11 @@ final class BrokerNodeDiskFullTest {
                 assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
                 assertEquals("STORE_UNAVAILABLE", ErrorReasons.of(refused));
                 assertTrue(refused.getStatus().getDescription().contains("cannot write to its disk"), refused.getStatus().toString());
+                // Agents keep their leases (renewals are not journaled); new sessions wait for the disk.
+                assertTrue(agent.renewSession(RenewSessionRequest.newBuilder().setSessionId(session).build()).hasLeaseExpiresAt());
+                StatusRuntimeException noAcquire = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                        () -> agent.acquireSession(AcquireSessionRequest.newBuilder().setProduct("KRE").setMachineId("m2").setRequestId("r2").build()));
+                assertEquals("STORE_UNAVAILABLE", ErrorReasons.of(noAcquire));
 
                 Files.delete(filler);
                 assertEquals(ServingStatus.SERVING, watch.next(), "serving again by itself once space is free");
