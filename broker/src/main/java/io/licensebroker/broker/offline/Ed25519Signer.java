@@ -83,6 +83,12 @@ public final class Ed25519Signer implements LicenseSigner {
                 PublicKey pub = factory.generatePublic(new X509EncodedKeySpec(Files.readAllBytes(publicPath)));
                 return new Ed25519Signer(new KeyPair(pub, priv));
             }
+            if (Files.exists(privatePath)) {
+                // Never written so (the public file goes first): someone removed it. A new key
+                // would invalidate every license signed with the one that is there.
+                throw new IllegalStateException("the offline signing key " + privatePath + " is there but " + publicPath
+                        + " is missing: restore it from a backup (a new key would invalidate every offline license issued)");
+            }
             Ed25519Signer created = generate();
             DurableFiles.write(publicPath, created.publicKey.getEncoded(), false);
             DurableFiles.write(privatePath, created.privateKey.getEncoded(), true);

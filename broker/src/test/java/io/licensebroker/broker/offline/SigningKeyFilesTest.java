@@ -67,6 +67,28 @@ final class SigningKeyFilesTest {
         assertFalse(e.getMessage().contains("\n"));
     }
 
+    @Test
+    void aPrivateKeyWithoutItsPublicHalfIsNotReplaced() throws Exception {
+        Ed25519Signer.loadOrCreate(dir);
+        byte[] key = Files.readAllBytes(dir.resolve(Ed25519Signer.PRIVATE_KEY_FILE));
+        Files.delete(dir.resolve(Ed25519Signer.PUBLIC_KEY_FILE));
+
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Ed25519Signer.loadOrCreate(dir));
+
+        assertTrue(e.getMessage().contains("is missing: restore it from a backup"), e.getMessage());
+        assertArrayEquals(key, Files.readAllBytes(dir.resolve(Ed25519Signer.PRIVATE_KEY_FILE)));
+    }
+
+    @Test
+    void aFirstStartCutBetweenTheTwoFilesMakesTheKeyAgain() throws Exception {
+        // The public file is written first: alone, it belongs to a key that never signed anything.
+        Files.write(dir.resolve(Ed25519Signer.PUBLIC_KEY_FILE), new byte[] {1, 2, 3});
+
+        Ed25519Signer made = Ed25519Signer.loadOrCreate(dir);
+
+        assertEquals(made.encodeKeyPair(), Ed25519Signer.loadOrCreate(dir).encodeKeyPair());
+    }
+
     private List<String> fileNames() throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             return files.map(p -> p.getFileName().toString()).sorted().toList();
