@@ -483,7 +483,7 @@ final class FileJournal implements DurableJournal {
             pending = new ArrayList<>(waiters);
             waiters.clear();
         }
-        // Health first, so that no caller hears of the failure while health still says SERVING.
+        // Health first, so that the callers of the failed write hear of it only once health says so.
         tellListener();
         for (Waiter w : pending) {
             w.future().completeExceptionally(reason);
