@@ -222,8 +222,8 @@ public final class BrokerNode implements AutoCloseable {
 
     /**
      * The embedded store's journal started or stopped being able to write. Runs on the journal's
-     * writer before any caller hears of a failure; re-reads the state, so calls racing with each
-     * other still leave health as the journal stands.
+     * writer before the callers of a failed write hear of it; re-reads the state, so calls racing
+     * with each other still leave health as the journal stands.
      */
     private void journalWritabilityChanged() {
         // Not the node's monitor: close() holds it while the journal's writer finishes.
