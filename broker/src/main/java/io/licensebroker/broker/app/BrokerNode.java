@@ -33,6 +33,10 @@ import java.util.concurrent.TimeUnit;
  * ({@link SharedSigningKey}: re-read before each use and on every probe, re-published after a wipe).
  * While Redis cannot be reached the node reports NOT_SERVING (gRPC health and /healthz) and calls
  * answer UNAVAILABLE; it reports SERVING again by itself once Redis answers.
+ *
+ * <p>On the embedded store, while its journal cannot write (disk full, file system read-only)
+ * the node reports NOT_SERVING the same way, refuses changes, still answers reads and renewals,
+ * and reports SERVING again once the journal has written everything pending.
  */
 public final class BrokerNode implements AutoCloseable {
     /** Expired leases return their license within this long. */
@@ -50,19 +54,22 @@ public final class BrokerNode implements AutoCloseable {
     private final OpsHttpServer ops;
     private final BrokerMetrics metrics;
     private final RedisStore redis;
+    private final MemoryStore memory;
     private final ScheduledExecutorService maintenance;
     private volatile boolean serving = true;
     private volatile boolean storeAvailable = true;
     /** Nodes on Redis: the shared offline signing key, re-read on every probe. */
     private volatile SharedSigningKey sharedKey;
+    private final Object healthLock = new Object();
     private boolean closed;
 
     /** The store and the signer that goes with it. */
-    private record Storage(LicenseStore store, LicenseSigner signer, RedisStore redis) {
+    private record Storage(LicenseStore store, LicenseSigner signer, RedisStore redis, MemoryStore memory) {
     }
 
     private BrokerNode(BrokerSettings settings, LicenseStore store, LicenseService service, BrokerServer server,
-                       OpsHttpServer ops, BrokerMetrics metrics, RedisStore redis, ScheduledExecutorService maintenance) {
+                       OpsHttpServer ops, BrokerMetrics metrics, RedisStore redis, MemoryStore memory,
+                       ScheduledExecutorService maintenance) {
         this.settings = settings;
         this.store = store;
         this.service = service;
@@ -70,6 +77,7 @@ public final class BrokerNode implements AutoCloseable {
         this.ops = ops;
         this.metrics = metrics;
         this.redis = redis;
+        this.memory = memory;
         this.maintenance = maintenance;
     }
 
@@ -130,9 +138,14 @@ public final class BrokerNode implements AutoCloseable {
             server = BrokerServer.start(options, service, metrics.instrumentation());
             metrics.watchConnections(server);
             BrokerNode[] self = new BrokerNode[1];
-            OpsHttpServer ops = OpsHttpServer.start(settings.metricsListenAddress(), settings.metricsPort(),
-                    () -> self[0] != null && self[0].serving && self[0].storeAvailable, metrics);
-            self[0] = new BrokerNode(settings, store, service, server, ops, metrics, storage.redis(), maintenance);
+            // The embedded store's state is read at each probe: never "ok" while changes cannot be acknowledged.
+            OpsHttpServer ops = OpsHttpServer.start(settings.metricsListenAddress(), settings.metricsPort(), () -> self[0] != null && self[0].serving
+                    && self[0].storeAvailable && (storage.memory() == null || storage.memory().writable()), metrics);
+            self[0] = new BrokerNode(settings, store, service, server, ops, metrics, storage.redis(), storage.memory(), maintenance);
+            if (storage.memory() != null) {
+                storage.memory().onWritableChange(self[0]::journalWritabilityChanged);
+                self[0].journalWritabilityChanged();
+            }
             maintenance.scheduleWithFixedDelay(self[0]::reap, REAP_EVERY.toMillis(), REAP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
             if (storage.redis() != null) {
                 self[0].sharedKey = storage.signer() instanceof SharedSigningKey k ? k : null;
@@ -163,7 +176,7 @@ public final class BrokerNode implements AutoCloseable {
         MemoryStore store = MemoryStore.open(settings.dataDir(), settings.fsync(), tombstones, COMPACT_AFTER_BYTES,
                 clock.instant().plus(settings.leaseTtl()), metrics.storeObserver());
         try {
-            return new Storage(metrics.timed(store, "memory"), Ed25519Signer.loadOrCreate(settings.dataDir()), null);
+            return new Storage(metrics.timed(store, "memory"), Ed25519Signer.loadOrCreate(settings.dataDir()), null, store);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -179,7 +192,7 @@ public final class BrokerNode implements AutoCloseable {
         }
         try {
             SharedSigningKey key = SharedSigningKey.load(store);
-            return new Storage(metrics.timed(store, "redis"), key, store);
+            return new Storage(metrics.timed(store, "redis"), key, store, null);
         } catch (Exception e) {
             store.close();
             Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
@@ -247,6 +260,29 @@ public final class BrokerNode implements AutoCloseable {
         });
     }
 
+    /**
+     * The embedded store's journal started or stopped being able to write. Runs on the journal's
+     * writer before the callers of a failed write hear of it; re-reads the state, so calls racing
+     * with each other still leave health as the journal stands.
+     */
+    private void journalWritabilityChanged() {
+        // Not the node's monitor: close() holds it while the journal's writer finishes.
+        synchronized (healthLock) {
+            boolean available = memory.writable();
+            if (available != storeAvailable) {
+                storeAvailable = available;
+                if (available) {
+                    LOG.info("the journal writes again: serving");
+                } else {
+                    LOG.warn("the journal cannot write: not serving (changes refused, reads answered)");
+                }
+                if (serving) {
+                    server.setServing(available);
+                }
+            }
+        }
+    }
+
     private void reap() {
         try {
             service.reapExpiredLeases().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -301,7 +337,7 @@ public final class BrokerNode implements AutoCloseable {
         return Optional.ofNullable(redis);
     }
 
-    /** Whether the store answers (always true for the embedded store); what health reports. */
+    /** Whether the store answers (the embedded store: whether its journal can write); what health reports. */
     public boolean isStoreAvailable() {
         return storeAvailable;
     }

@@ -2,6 +2,7 @@ package io.licensebroker.broker.cli;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import io.licensebroker.broker.store.DurableFiles;
 import io.licensebroker.client.LicenseAdminClient;
 import io.licensebroker.proto.v1.IssueOfflineLicenseResponse;
 import io.licensebroker.proto.v1.VerifyOfflineLicenseResponse;
@@ -11,11 +12,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.List;
 
@@ -83,29 +82,14 @@ final class OfflineCommand extends CommandGroup {
         }
 
         /**
-         * Written to a temporary file and moved into place, so a reader never sees half a license.
+         * Written durably to a temporary file and moved into place, so a reader never sees half a license.
          * The license already exists at the broker now, so a failure says where things stand.
          */
         private void write(Path file, byte[] content) {
-            Path tmp = null;
             try {
-                tmp = Files.createTempFile(dir, ".offline-", ".tmp");
-                Files.write(tmp, content);
-                try {
-                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-                }
+                DurableFiles.write(file, content, false);
             } catch (IOException e) {
                 throw new CommandFailure("the license was issued but could not be written to " + file + ": " + e.getMessage(), e);
-            } finally {
-                if (tmp != null) {
-                    try {
-                        Files.deleteIfExists(tmp);
-                    } catch (IOException ignored) {
-                        // a leftover temporary file is harmless
-                    }
-                }
             }
         }
     }

@@ -83,6 +83,12 @@ final class ServeCommand implements Callable<Integer> {
         } catch (BrokerSettings.InvalidSettingsException e) {
             spec.commandLine().getErr().println(e.getMessage());
             return 2;
+        } catch (RuntimeException e) {
+            // A corrupt journal, a damaged key, an unusable data directory: one line for the
+            // operator (the messages say what to do); the stack only for whoever debugs it.
+            LOG.atDebug().setMessage("start failed").setCause(e).log();
+            spec.commandLine().getErr().println("cannot start: " + oneLine(e));
+            return 1;
         }
         out.println("metrics on " + node.metricsPort());
         out.println("listening on " + node.port());
@@ -103,5 +109,17 @@ final class ServeCommand implements Callable<Integer> {
             LOG.atInfo().setMessage("signal received; shutting down").addKeyValue("signal", "SIG" + sig.getName()).log();
             stop.countDown();
         });
+    }
+
+    /** The message of {@code e} and of its causes, as long as they add something, on one line. */
+    static String oneLine(Throwable e) {
+        StringBuilder line = new StringBuilder(String.valueOf(e.getMessage() == null ? e : e.getMessage()));
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            String m = c.getMessage() == null ? c.toString() : c.getMessage();
+            if (!line.toString().contains(m)) {
+                line.append(": ").append(m);
+            }
+        }
+        return line.toString().replace('\n', ' ').replace('\r', ' ');
     }
 }

@@ -116,9 +116,10 @@ final class Errors {
                 // Retrying does not help until the operator acts: the message says what to fix.
                 return status(Code.UNAVAILABLE, STORE_UNAVAILABLE, refused.getMessage(), null);
             }
-            if (t instanceof StoreUnavailableException) {
+            if (t instanceof StoreUnavailableException unavailable) {
                 LOG.warn("store unavailable: {}", t.getMessage());
-                return status(Code.UNAVAILABLE, STORE_UNAVAILABLE, "the store is unavailable; retry later", null);
+                String message = unavailable.clientMessage() != null ? unavailable.clientMessage() : "the store is unavailable; retry later";
+                return status(Code.UNAVAILABLE, STORE_UNAVAILABLE, message, null);
             }
         }
         LOG.error("unexpected failure while serving a call", failure);

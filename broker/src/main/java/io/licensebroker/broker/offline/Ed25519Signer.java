@@ -1,13 +1,12 @@
 package io.licensebroker.broker.offline;
 
 import io.licensebroker.broker.core.LicenseSigner;
+import io.licensebroker.broker.store.DurableFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -67,40 +66,40 @@ public final class Ed25519Signer implements LicenseSigner {
         }
     }
 
-    /** The key pair in {@code dir}, created (owner-readable only) on first use. */
+    /**
+     * The key pair in {@code dir}, created (owner-readable only) on first use. Both files are
+     * written durably and atomically (public first), so a crash leaves both, only the public one
+     * (a key never used: made again), or neither, plus at most a temporary file that is removed here.
+     */
     public static Ed25519Signer loadOrCreate(Path dir) {
         Path privatePath = dir.resolve(PRIVATE_KEY_FILE);
         Path publicPath = dir.resolve(PUBLIC_KEY_FILE);
         try {
             Files.createDirectories(dir);
+            DurableFiles.deleteLeftovers(dir);
             if (Files.exists(privatePath) && Files.exists(publicPath)) {
                 KeyFactory factory = KeyFactory.getInstance("Ed25519");
                 PrivateKey priv = factory.generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(privatePath)));
                 PublicKey pub = factory.generatePublic(new X509EncodedKeySpec(Files.readAllBytes(publicPath)));
                 return new Ed25519Signer(new KeyPair(pub, priv));
             }
+            if (Files.exists(privatePath)) {
+                // Never written so (the public file goes first): someone removed it. A new key
+                // would invalidate every license signed with the one that is there.
+                throw new IllegalStateException("the offline signing key " + privatePath + " is there but " + publicPath
+                        + " is missing: restore it from a backup (a new key would invalidate every offline license issued)");
+            }
             Ed25519Signer created = generate();
-            writeAtomically(publicPath, created.publicKey.getEncoded(), false);
-            writeAtomically(privatePath, created.privateKey.getEncoded(), true);
+            DurableFiles.write(publicPath, created.publicKey.getEncoded(), false);
+            DurableFiles.write(privatePath, created.privateKey.getEncoded(), true);
             return created;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read or write the offline signing key in " + dir, e);
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the offline signing key in " + dir + " is not an Ed25519 key", e);
+            throw new IllegalStateException("the offline signing key " + privatePath + " / " + publicPath
+                    + " is damaged or not an Ed25519 key (" + e.getMessage() + "): restore both files from a backup;"
+                    + " do not delete them, a new key invalidates every offline license issued", e);
         }
-    }
-
-    private static void writeAtomically(Path target, byte[] bytes, boolean secret) throws IOException {
-        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-        Files.write(tmp, bytes);
-        if (secret) {
-            try {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException e) {
-                // not a POSIX file system: rely on the data directory's own permissions
-            }
-        }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     @Override

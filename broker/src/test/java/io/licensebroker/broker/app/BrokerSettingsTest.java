@@ -1,6 +1,8 @@
 package io.licensebroker.broker.app;
 
 import io.licensebroker.broker.cli.Main;
+import io.licensebroker.broker.core.Account;
+import io.licensebroker.broker.store.memory.MemoryStore;
 import io.licensebroker.broker.testing.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,10 +16,13 @@ import java.nio.file.Path;
 import io.licensebroker.broker.testing.TestCertificates;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -160,6 +165,28 @@ final class BrokerSettingsTest {
         assertTrue(outcome.err().contains("cannot serve TLS with certificate"), outcome.err());
         assertEquals("", outcome.out(), "no admin token was generated or printed");
         assertFalse(Files.exists(data), "the data directory was not created");
+    }
+
+    /** A journal that is corrupt (not merely torn) stops serve with one line naming file and offset, exit code 1. */
+    @Test
+    void aCorruptJournalStopsServeWithOneLineAndExitCodeOne() throws Exception {
+        Path data = dir.resolve("data");
+        try (MemoryStore store = MemoryStore.open(data, true, Duration.ofMinutes(10), Long.MAX_VALUE, Instant.EPOCH)) {
+            for (int i = 0; i < 20; i++) {
+                assertTrue(store.createAccount(new Account("a" + i, "A")).toCompletableFuture().get(10, TimeUnit.SECONDS).isGranted());
+            }
+        }
+        Path segment = data.resolve("journal-0000000001.log");
+        byte[] bytes = Files.readAllBytes(segment);
+        bytes[bytes.length / 2] ^= 0x5A;
+        Files.write(segment, bytes);
+
+        Outcome outcome = serve("serve", "--data-dir", data.toString(), "--port", "0", "--metrics-port", "0");
+
+        assertEquals(1, outcome.exitCode(), outcome.err());
+        assertTrue(outcome.err().startsWith("cannot start: corrupt journal segment " + segment + " at offset "), outcome.err());
+        assertEquals(1, outcome.err().lines().count(), "one line, no stack trace: " + outcome.err());
+        assertArrayEquals(bytes, Files.readAllBytes(segment));
     }
 
     @Test

@@ -25,7 +25,8 @@ interface DurableJournal extends Journal, AutoCloseable {
 
     /**
      * Replays the snapshot, then the log, in order: each (accountId, seq, event) once, as
-     * recorded. A torn last record is dropped (and truncated away). Call once, before recording.
+     * recorded. A torn last record is dropped (and truncated away, after a copy of the file is
+     * kept); a bad record followed by data is an error. Call once, before recording.
      */
     void recover(RecoveryVisitor visitor);
 

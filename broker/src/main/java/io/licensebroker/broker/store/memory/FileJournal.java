@@ -1,14 +1,11 @@
 package io.licensebroker.broker.store.memory;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.licensebroker.broker.core.LedgerEvent;
 import io.licensebroker.broker.core.StoreUnavailableException;
-import io.licensebroker.broker.store.memory.proto.JournalRecord;
+import io.licensebroker.broker.store.DurableFiles;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -16,10 +13,11 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -52,6 +50,16 @@ import java.util.regex.Pattern;
  * {@link #whenDurable} futures the batch covers, on that thread. Rotation and close travel
  * through the same queue, so they split the stream of events exactly where they were requested.
  *
+ * <p>When a write or fsync fails (disk full, file system read-only) the journal degrades rather
+ * than dies: {@link #writable} turns false (the node reports NOT_SERVING), every durability
+ * future not yet complete fails, and the writer retries with backoff on the injected
+ * {@link RetryScheduler}. A retry reopens the segment, checks that every durable record reads
+ * back and cuts off what was written after the last durable one, then writes the pending events
+ * again from memory; the first write that succeeds makes the journal writable again.
+ *
+ * <p>Recovery repairs only a torn tail (see {@link FrameReader#dataAfterProblem}), after keeping
+ * a copy of the file; anything else stops with a {@link CorruptJournalException}.
+ *
  * <p>Lifecycle: construct, {@link #recover} once, then record; {@link #close} at the end.
  */
 final class FileJournal implements DurableJournal {
@@ -63,8 +71,6 @@ final class FileJournal implements DurableJournal {
     private static final Pattern SNAPSHOT_NAME = Pattern.compile("snapshot-(\\d+)\\.snap");
     private static final String TEMP_SUFFIX = ".tmp";
     private static final int WRITE_BUFFER_BYTES = 1 << 20;
-    private static final int READ_BUFFER_BYTES = 1 << 16;
-    private static final boolean WINDOWS = System.getProperty("os.name", "").toLowerCase().startsWith("windows");
 
     private enum State { NEW, RECOVERING, OPEN, CLOSED }
 
@@ -78,11 +84,24 @@ final class FileJournal implements DurableJournal {
     private record Waiter(long position, CompletableFuture<Void> future) {
     }
 
+    /** First wait before writing again after the disk failed; doubles up to {@link #RETRY_MAX}. */
+    static final Duration RETRY_FIRST = Duration.ofMillis(100);
+    static final Duration RETRY_MAX = Duration.ofSeconds(5);
+    /** What a refused caller is told while the disk fails. */
+    static final String UNWRITABLE = "the broker cannot write to its disk: changes are refused until it can"
+            + " (reads still answer); retry later";
+
     private final Path dir;
     private final FsyncPolicy fsync;
+    private final JournalFiles files;
+    private final RetryScheduler retries;
 
     private final ReentrantLock queueLock = new ReentrantLock();
     private final Condition queueNotEmpty = queueLock.newCondition();
+    /** Signalled when a retry is due or the journal closes; with queueLock. */
+    private final Condition retrySignal = queueLock.newCondition();
+    /** Guarded by queueLock. */
+    private boolean retryDue;
     /** Framed events (byte[]), {@link Rotation}s and {@link #CLOSE}, in position order. Guarded by queueLock. */
     private ArrayList<Object> queue = new ArrayList<>();
     /** Guarded by queueLock. */
@@ -97,6 +116,13 @@ final class FileJournal implements DurableJournal {
     private volatile long durable;
     /** Why the journal stopped accepting work (failure or close); written under waitersLock. */
     private volatile StoreUnavailableException stopped;
+    /**
+     * Why writes cannot be acknowledged right now (the disk failed; the writer retries); null
+     * while writable. Written under waitersLock.
+     */
+    private volatile StoreUnavailableException degraded;
+    /** Told (on the writer thread) whenever {@link #writable} may have changed. */
+    private volatile Runnable writableListener = () -> { };
 
     private final ReentrantLock compactLock = new ReentrantLock();
 
@@ -120,10 +146,24 @@ final class FileJournal implements DurableJournal {
     private long written;
     private volatile long generation;
     private volatile long logBytes;
+    /** Where the last durable record of the current segment ends: what a retry goes back to. */
+    private long durableBytes;
+    /** Items of the current batch that are durable (or done): a retry redoes the rest. */
+    private int batchDone;
+    private Duration retryDelay = RETRY_FIRST;
+    private long failedAttempts;
+    /** The journal closed while degraded and its one last attempt was made. */
+    private boolean lastAttemptMade;
 
     FileJournal(Path dataDir, FsyncPolicy fsync) {
+        this(dataDir, fsync, JournalFiles.REAL, RetryScheduler.realTime());
+    }
+
+    FileJournal(Path dataDir, FsyncPolicy fsync, JournalFiles files, RetryScheduler retries) {
         this.dir = Objects.requireNonNull(dataDir, "dataDir").toAbsolutePath();
         this.fsync = Objects.requireNonNull(fsync, "fsync");
+        this.files = Objects.requireNonNull(files, "files");
+        this.retries = Objects.requireNonNull(retries, "retries");
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -174,10 +214,29 @@ final class FileJournal implements DurableJournal {
             if (stopped != null) {
                 return CompletableFuture.failedFuture(stopped);
             }
+            if (degraded != null) {
+                return CompletableFuture.failedFuture(degraded);
+            }
             CompletableFuture<Void> future = new CompletableFuture<>();
             waiters.add(new Waiter(p, future));
             return future;
         }
+    }
+
+    /** Whether a change recorded now can be acknowledged: false while the disk fails, and once stopped. */
+    boolean writable() {
+        return stopped == null && degraded == null;
+    }
+
+    /** Why changes cannot be acknowledged now, or null when they can. */
+    StoreUnavailableException unwritable() {
+        StoreUnavailableException s = stopped;
+        return s != null ? s : degraded;
+    }
+
+    /** {@code listener} runs, on the journal's writer thread, each time {@link #writable} may have changed. */
+    void onWritableChange(Runnable listener) {
+        writableListener = Objects.requireNonNull(listener, "listener");
     }
 
     /** Bytes written to the current log segment; the store compacts when it grows too large. */
@@ -228,19 +287,44 @@ final class FileJournal implements DurableJournal {
         }
     }
 
-    /** Writes one group commit; true when it ended with {@link #CLOSE}. */
+    /**
+     * Writes one group commit; true when the writer is done (it ended with {@link #CLOSE}, or the
+     * journal closed while the disk kept failing). A failed write or fsync does not stop the
+     * journal: it degrades (nothing more is acknowledged, health says so) and retries, going back
+     * to the end of what was durable, until the batch is written.
+     */
     private boolean writeBatch(List<Object> batch) throws IOException {
-        for (Object item : batch) {
-            if (item instanceof byte[] frame) {
+        batchDone = 0;
+        while (true) {
+            try {
+                return writeItems(batch);
+            } catch (IOException e) {
+                if (!retryAfter(e, batch)) {
+                    return true;
+                }
+            }
+        }
+    }
+
+    private boolean writeItems(List<Object> batch) throws IOException {
+        for (int i = batchDone; i < batch.size(); i++) {
+            Object item = batch.get(i);
+            if (item == null) {
+                continue; // a rotation given up on while the disk failed
+            } else if (item instanceof byte[] frame) {
                 append(frame);
                 written++;
             } else if (item instanceof Rotation rotation) {
                 // The old segment is complete and forced before the next starts: only the last
                 // segment can ever have a torn tail, which is what recovery relies on.
                 flush(true);
-                rotation.newGeneration().complete(startNextSegment());
+                batchDone = i; // all before it is durable: a retry must not write it again
+                long next = startNextSegment();
+                batchDone = i + 1;
+                rotation.newGeneration().complete(next);
             } else if (item == CLOSE) {
                 flush(true);
+                batchDone = i;
                 segment.close();
                 stop(new StoreUnavailableException("journal " + dir + " is closed", null));
                 return true;
@@ -249,6 +333,7 @@ final class FileJournal implements DurableJournal {
             }
         }
         flush(fsync == FsyncPolicy.ALWAYS);
+        batchDone = batch.size();
         return false;
     }
 
@@ -268,6 +353,10 @@ final class FileJournal implements DurableJournal {
         writeOut();
         if (force) {
             segment.force(false);
+        }
+        durableBytes = logBytes;
+        if (degraded != null) {
+            resumed();
         }
         if (written > durable) {
             markDurable(written);
@@ -314,7 +403,18 @@ final class FileJournal implements DurableJournal {
 
     private long startNextSegment() throws IOException {
         long next = generation + 1;
-        FileChannel created = FileChannel.open(segmentPath(next), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        FileChannel created;
+        try {
+            created = files.open(segmentPath(next), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (FileAlreadyExistsException e) {
+            // Left by a rotation whose directory fsync failed: empty, since nothing follows a
+            // rotation before it completes. Anything else there is not ours to overwrite.
+            if (Files.size(segmentPath(next)) != 0) {
+                throw new IllegalStateException("journal " + dir + ": " + segmentPath(next).getFileName()
+                        + " already exists and is not empty", e);
+            }
+            created = files.open(segmentPath(next), StandardOpenOption.WRITE);
+        }
         try {
             fsyncDirectory();
         } catch (IOException e) {
@@ -325,7 +425,167 @@ final class FileJournal implements DurableJournal {
         segment = created;
         generation = next;
         logBytes = 0;
+        durableBytes = 0;
         return next;
+    }
+
+    // ---------------------------------------------------------------- disk failures
+
+    /**
+     * A write or fsync failed (disk full, file system read-only, I/O error): degrade, then wait
+     * with backoff and reopen the segment at the end of what was durable, checking it. True to
+     * redo the rest of the batch; false when the journal closed meanwhile and its last attempt
+     * failed too (the writer then stops, and what was never acknowledged is not written).
+     */
+    private boolean retryAfter(IOException cause, List<Object> batch) {
+        degrade(cause, batch);
+        IOException last = cause;
+        while (true) {
+            if (lastAttemptMade) {
+                LOG.log(System.Logger.Level.ERROR, "journal {0} closed while its disk still failed: {1} changes that were never"
+                        + " acknowledged are not written", dir, String.valueOf(position - durable));
+                fail(last, batch);
+                return false;
+            }
+            lastAttemptMade = awaitRetry();
+            failedAttempts++;
+            // Whether the reopening or the writing after it fails, the next wait is longer.
+            retryDelay = retryDelay.multipliedBy(2).compareTo(RETRY_MAX) > 0 ? RETRY_MAX : retryDelay.multipliedBy(2);
+            try {
+                reopenAtDurableEnd();
+                return true;
+            } catch (IOException e) {
+                last = e;
+                LOG.log(System.Logger.Level.DEBUG, "journal {0}: still cannot write ({1}); next try in {2}", dir, e, retryDelay);
+            }
+        }
+    }
+
+    private void degrade(IOException cause, List<Object> batch) {
+        StoreUnavailableException reason = new StoreUnavailableException("journal " + dir + " cannot write (" + cause
+                + "): changes are refused until the disk is writable again; reads still answer", UNWRITABLE, cause);
+        // A compaction waiting for its rotation gives up; the old segment simply goes on.
+        abandonRotations(batch, batchDone, reason);
+        queueLock.lock();
+        try {
+            abandonRotations(queue, 0, reason);
+        } finally {
+            queueLock.unlock();
+        }
+        if (degraded != null) {
+            return;
+        }
+        LOG.log(System.Logger.Level.ERROR, "journal " + dir + " cannot write: not serving, changes are refused and reads"
+                + " still answer; writing is retried (every " + RETRY_MAX.toSeconds() + " s at most) and resumes by itself", cause);
+        List<Waiter> pending;
+        synchronized (waitersLock) {
+            degraded = reason;
+            pending = new ArrayList<>(waiters);
+            waiters.clear();
+        }
+        // Health first, so that the callers of the failed write hear of it only once health says so.
+        tellListener();
+        for (Waiter w : pending) {
+            w.future().completeExceptionally(reason);
+        }
+    }
+
+    private static void abandonRotations(List<Object> items, int from, StoreUnavailableException reason) {
+        for (int i = from; i < items.size(); i++) {
+            if (items.get(i) instanceof Rotation rotation) {
+                rotation.newGeneration().completeExceptionally(reason);
+                items.set(i, null);
+            }
+        }
+    }
+
+    /** A write and (when due) fsync succeeded after a failure: acknowledge again. */
+    private void resumed() {
+        synchronized (waitersLock) {
+            degraded = null;
+        }
+        LOG.log(System.Logger.Level.WARNING, "journal {0}: writable again after {1} failed attempts; serving",
+                dir, String.valueOf(failedAttempts));
+        failedAttempts = 0;
+        retryDelay = RETRY_FIRST;
+        tellListener();
+    }
+
+    /** Waits until the scheduled retry is due or the journal closes; true when it closed. */
+    private boolean awaitRetry() {
+        queueLock.lock();
+        try {
+            retryDue = false;
+            if (state != State.CLOSED) {
+                retries.schedule(retryDelay, this::retryNow);
+            }
+            while (!retryDue && state != State.CLOSED) {
+                retrySignal.awaitUninterruptibly();
+            }
+            return state == State.CLOSED;
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    private void retryNow() {
+        queueLock.lock();
+        try {
+            retryDue = true;
+            retrySignal.signalAll();
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /**
+     * Reopens the current segment and checks it before writing on: every durable record must read
+     * back intact and end exactly where the last durable one did; whatever was written after it
+     * (a partial record, unsynced bytes) is cut off, to be written again from memory.
+     */
+    private void reopenAtDurableEnd() throws IOException {
+        // A channel a failed write was interrupted in, or opened on a file system since remounted, is unusable.
+        Thread.interrupted();
+        closeQuietly(segment);
+        segment = null;
+        Path path = segmentPath(generation);
+        FileChannel channel = files.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            long size = channel.size();
+            if (size < durableBytes) {
+                throw new CorruptJournalException("journal segment " + path + " is " + size + " bytes long, but "
+                        + durableBytes + " were durable: the file changed under the broker; restart it, so that recovery checks the journal");
+            }
+            try (FrameReader reader = new FrameReader(path, durableBytes)) {
+                while (reader.next() != null) {
+                    // reading is the check
+                }
+                if (reader.problem() != null || reader.offset() != durableBytes) {
+                    throw new CorruptJournalException("journal segment " + JournalReplay.where(path, reader.offset()) + " no longer reads back ("
+                            + reader.problem() + ") although it was durable; restart the broker so that recovery checks it");
+                }
+            }
+            if (size > durableBytes) {
+                channel.truncate(durableBytes);
+            }
+            channel.position(durableBytes);
+            channel.force(true);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+        segment = channel;
+        writeBuffer.clear();
+        written = durable;
+        logBytes = durableBytes;
+    }
+
+    private void tellListener() {
+        try {
+            writableListener.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "journal writability listener failed", e);
+        }
     }
 
     /** The writer failed: nothing more will be acknowledged, and everyone waiting hears why. */
@@ -333,6 +593,7 @@ final class FileJournal implements DurableJournal {
         LOG.log(System.Logger.Level.ERROR, "journal " + dir + " failed writing; no further change will be acknowledged", cause);
         StoreUnavailableException reason = new StoreUnavailableException("journal " + dir + " failed: " + cause, cause);
         stop(reason);
+        tellListener();
         List<Object> abandoned = new ArrayList<>(batch);
         queueLock.lock();
         try {
@@ -382,12 +643,15 @@ final class FileJournal implements DurableJournal {
                 enqueue(CLOSE);
             }
             state = State.CLOSED;
+            // A writer waiting to retry a failed disk makes its last attempt now.
+            retrySignal.signalAll();
             w = writer;
         } finally {
             queueLock.unlock();
         }
         if (w == null) {
             stop(new StoreUnavailableException("journal " + dir + " is closed", null));
+            retries.close();
             return;
         }
         if (w == Thread.currentThread()) {
@@ -402,6 +666,7 @@ final class FileJournal implements DurableJournal {
                 interrupted = true;
             }
         }
+        retries.close();
         // Every acknowledgement is delivered before close returns (unless close runs inside one).
         acks.shutdown();
         if (!Thread.currentThread().getName().equals("journal-acks")) {
@@ -426,23 +691,16 @@ final class FileJournal implements DurableJournal {
             long started = System.nanoTime();
             long gen = rotate();
             Path snapshot = snapshotPath(gen);
-            Path temp = dir.resolve(snapshot.getFileName() + TEMP_SUFFIX);
-            long accounts;
+            long[] accounts = {0};
             try {
-                accounts = writeSnapshot(temp, gen, source);
-                Files.move(temp, snapshot, StandardCopyOption.ATOMIC_MOVE);
-                fsyncDirectory();
+                DurableFiles.write(snapshot, false, channel -> accounts[0] = writeSnapshot(channel, gen, source));
             } catch (IOException e) {
-                deleteQuietly(temp);
                 throw new UncheckedIOException("writing snapshot " + snapshot + " failed", e);
-            } catch (RuntimeException | Error e) {
-                deleteQuietly(temp);
-                throw e;
             }
             // The new snapshot covers everything older: drop it. A leftover is harmless (recovery ignores and deletes it).
             deleteGenerationsBefore(gen);
             LOG.log(System.Logger.Level.INFO, "journal {0}: snapshot {1} of {2} accounts written in {3} ms",
-                    dir, String.valueOf(gen), String.valueOf(accounts), String.valueOf((System.nanoTime() - started) / 1_000_000));
+                    dir, String.valueOf(gen), String.valueOf(accounts[0]), String.valueOf((System.nanoTime() - started) / 1_000_000));
         } finally {
             compactLock.unlock();
         }
@@ -460,6 +718,9 @@ final class FileJournal implements DurableJournal {
             if (stopped != null) {
                 throw new StoreUnavailableException("journal " + dir + " cannot compact", stopped);
             }
+            if (degraded != null) {
+                throw new StoreUnavailableException("journal " + dir + " cannot compact while its disk fails", degraded);
+            }
             enqueue(new Rotation(next));
         } finally {
             queueLock.unlock();
@@ -471,32 +732,29 @@ final class FileJournal implements DurableJournal {
         }
     }
 
-    private long writeSnapshot(Path temp, long gen, SnapshotSource source) throws IOException {
+    private long writeSnapshot(FileChannel channel, long gen, SnapshotSource source) throws IOException {
         long[] accounts = {0};
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
-            OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), WRITE_BUFFER_BYTES);
-            try {
-                source.forEachAccount(account -> {
-                    try {
-                        // Snapshot events carry seq 0 (AccountLedger#replay applies those as they
-                        // come); the checkpoint then restores the seq the account stood at.
-                        for (LedgerEvent event : account.events()) {
-                            out.write(JournalCodec.frame(JournalCodec.event(account.accountId(), 0, event)));
-                        }
-                        out.write(JournalCodec.frame(JournalCodec.checkpoint(account.accountId(), account.seq())));
-                        accounts[0]++;
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
+        // Not closed: DurableFiles forces and closes the channel.
+        OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), WRITE_BUFFER_BYTES);
+        try {
+            source.forEachAccount(account -> {
+                try {
+                    // Snapshot events carry seq 0 (AccountLedger#replay applies those as they
+                    // come); the checkpoint then restores the seq the account stood at.
+                    for (LedgerEvent event : account.events()) {
+                        out.write(JournalCodec.frame(JournalCodec.event(account.accountId(), 0, event)));
                     }
-                });
-            } catch (UncheckedIOException e) {
-                throw e.getCause();
-            }
-            out.write(JournalCodec.frame(JournalCodec.snapshotEnd(accounts[0], gen)));
-            out.flush();
-            channel.force(true);
+                    out.write(JournalCodec.frame(JournalCodec.checkpoint(account.accountId(), account.seq())));
+                    accounts[0]++;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
+        out.write(JournalCodec.frame(JournalCodec.snapshotEnd(accounts[0], gen)));
+        out.flush();
         return accounts[0];
     }
 
@@ -540,13 +798,13 @@ final class FileJournal implements DurableJournal {
             Long snapshotGen = snapshots.isEmpty() ? null : snapshots.lastKey();
             long records = 0;
             if (snapshotGen != null) {
-                records += replaySnapshot(snapshots.get(snapshotGen), snapshotGen, visitor);
+                records += JournalReplay.snapshot(snapshots.get(snapshotGen), snapshotGen, visitor);
             }
             NavigableMap<Long, Path> live = snapshotGen == null ? segments : segments.tailMap(snapshotGen, true);
             long expected = snapshotGen == null ? FIRST_GENERATION : snapshotGen;
             for (long gen : live.keySet()) {
                 if (gen != expected) {
-                    throw new IllegalStateException("journal " + dir + ": log segment " + segmentPath(expected).getFileName()
+                    throw new CorruptJournalException("journal " + dir + ": log segment " + segmentPath(expected).getFileName()
                             + " is missing (found " + live.get(gen).getFileName() + ")");
                 }
                 expected++;
@@ -555,16 +813,16 @@ final class FileJournal implements DurableJournal {
             long end = 0;
             for (Map.Entry<Long, Path> e : live.entrySet()) {
                 boolean last = e.getKey() == currentGen;
-                SegmentReplay replay = replaySegment(e.getValue(), last, visitor);
+                JournalReplay.SegmentReplay replay = JournalReplay.segment(e.getValue(), last, visitor);
                 records += replay.records();
                 end = replay.end();
             }
             Path currentPath = segmentPath(currentGen);
             if (live.isEmpty()) {
-                current = FileChannel.open(currentPath, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                current = files.open(currentPath, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                 fsyncDirectory();
             } else {
-                current = FileChannel.open(currentPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                current = files.open(currentPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
                 if (current.size() > end) {
                     // Drop the torn tail so new records follow the last good one.
                     current.truncate(end);
@@ -578,6 +836,7 @@ final class FileJournal implements DurableJournal {
             segment = current;
             generation = currentGen;
             logBytes = end;
+            durableBytes = end;
             Thread thread = new Thread(this::writeLoop, "journal-writer");
             thread.setDaemon(true);
             queueLock.lock();
@@ -600,170 +859,6 @@ final class FileJournal implements DurableJournal {
         } catch (RuntimeException | Error e) {
             closeQuietly(current);
             throw e;
-        }
-    }
-
-    private record SegmentReplay(long records, long end) {
-    }
-
-    /** Replays one log segment; returns where its last good record ends. */
-    private SegmentReplay replaySegment(Path path, boolean last, RecoveryVisitor visitor) throws IOException {
-        long records = 0;
-        try (FrameReader reader = new FrameReader(path)) {
-            for (byte[] payload = reader.next(); payload != null; payload = reader.next()) {
-                JournalRecord r = parse(payload, path, reader.recordOffset());
-                if (!JournalCodec.isEvent(r)) {
-                    throw new IllegalStateException(where(path, reader.recordOffset()) + ": unexpected "
-                            + r.getKindCase() + " record in a log segment (written by a newer version?)");
-                }
-                visitor.event(r.getAccountId(), r.getSeq(), decode(r, path, reader.recordOffset()));
-                records++;
-            }
-            if (reader.problem() != null) {
-                if (!last) {
-                    throw new IllegalStateException("corrupt journal segment " + where(path, reader.offset()) + ": " + reader.problem());
-                }
-                LOG.log(System.Logger.Level.WARNING, "journal {0}: dropping {1} bytes of torn or corrupt tail ({2}); "
-                        + "replay stopped after {3} records", where(path, reader.offset()),
-                        String.valueOf(reader.size() - reader.offset()), reader.problem(), String.valueOf(records));
-            }
-            return new SegmentReplay(records, reader.offset());
-        }
-    }
-
-    /** Replays a snapshot, which must be complete: it was renamed into place only once fsynced. */
-    private long replaySnapshot(Path path, long gen, RecoveryVisitor visitor) throws IOException {
-        long records = 0;
-        long checkpoints = 0;
-        JournalRecord end = null;
-        try (FrameReader reader = new FrameReader(path)) {
-            for (byte[] payload = reader.next(); payload != null; payload = reader.next()) {
-                long offset = reader.recordOffset();
-                if (end != null) {
-                    throw new IllegalStateException("corrupt snapshot " + where(path, offset) + ": records after its end");
-                }
-                JournalRecord r = parse(payload, path, offset);
-                switch (r.getKindCase()) {
-                    case CHECKPOINT -> {
-                        visitor.checkpoint(r.getAccountId(), r.getSeq());
-                        checkpoints++;
-                    }
-                    case SNAPSHOT_END -> end = r;
-                    case KIND_NOT_SET -> throw new IllegalStateException(where(path, offset)
-                            + ": record of unknown kind (written by a newer version?)");
-                    default -> visitor.event(r.getAccountId(), r.getSeq(), decode(r, path, offset));
-                }
-                records++;
-            }
-            if (reader.problem() != null) {
-                throw new IllegalStateException("corrupt snapshot " + where(path, reader.offset()) + ": " + reader.problem());
-            }
-        }
-        if (end == null) {
-            throw new IllegalStateException("incomplete snapshot " + path + ": no end record");
-        }
-        if (end.getSnapshotEnd().getAccounts() != checkpoints || end.getSnapshotEnd().getGeneration() != gen) {
-            throw new IllegalStateException("inconsistent snapshot " + path + ": its end names " + end.getSnapshotEnd().getAccounts()
-                    + " accounts of generation " + end.getSnapshotEnd().getGeneration() + ", found " + checkpoints
-                    + " of generation " + gen);
-        }
-        return records;
-    }
-
-    private static JournalRecord parse(byte[] payload, Path path, long offset) {
-        try {
-            return JournalRecord.parseFrom(payload);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(where(path, offset) + ": undecodable record with a valid checksum", e);
-        }
-    }
-
-    private static LedgerEvent decode(JournalRecord r, Path path, long offset) {
-        try {
-            return JournalCodec.event(r);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalStateException(where(path, offset) + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static String where(Path path, long offset) {
-        return path + " at offset " + offset;
-    }
-
-    /**
-     * Reads the frames of one file in order. {@link #next} returns null at the clean end of the
-     * file or at the first bad frame, which {@link #problem} then describes; {@link #offset} is
-     * where the last good frame ends.
-     */
-    private static final class FrameReader implements Closeable {
-        private final DataInputStream in;
-        private final long size;
-        private long offset;
-        private long recordOffset;
-        private String problem;
-
-        FrameReader(Path path) throws IOException {
-            FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
-            try {
-                this.size = channel.size();
-            } catch (IOException e) {
-                channel.close();
-                throw e;
-            }
-            this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), READ_BUFFER_BYTES));
-        }
-
-        byte[] next() throws IOException {
-            long remaining = size - offset;
-            if (remaining == 0 || problem != null) {
-                return null;
-            }
-            if (remaining < JournalCodec.HEADER_BYTES) {
-                return bad("torn header: " + remaining + " bytes left");
-            }
-            int length = in.readInt();
-            int crc = in.readInt();
-            // 0 is never a record (it has at least a kind): it is what a zero-filled tail reads as.
-            if (length <= 0 || length > JournalCodec.MAX_PAYLOAD_BYTES) {
-                return bad("bad record length " + length);
-            }
-            if (length > remaining - JournalCodec.HEADER_BYTES) {
-                return bad("torn record: " + length + " bytes announced, " + (remaining - JournalCodec.HEADER_BYTES) + " left");
-            }
-            byte[] payload = new byte[length];
-            in.readFully(payload);
-            if (JournalCodec.crc(payload, 0, length) != crc) {
-                return bad("CRC mismatch in a record of " + length + " bytes");
-            }
-            recordOffset = offset;
-            offset += JournalCodec.HEADER_BYTES + length;
-            return payload;
-        }
-
-        private byte[] bad(String why) {
-            problem = why;
-            return null;
-        }
-
-        long offset() {
-            return offset;
-        }
-
-        long recordOffset() {
-            return recordOffset;
-        }
-
-        long size() {
-            return size;
-        }
-
-        String problem() {
-            return problem;
-        }
-
-        @Override
-        public void close() throws IOException {
-            in.close();
         }
     }
 
@@ -796,29 +891,18 @@ final class FileJournal implements DurableJournal {
 
     /** Snapshots that were never renamed into place: a compaction died while writing them. */
     private void deleteTempFiles() throws IOException {
+        // Older versions named them snapshot-N.snap.tmp.
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "snapshot-*.snap" + TEMP_SUFFIX)) {
             for (Path f : files) {
                 Files.deleteIfExists(f);
             }
         }
+        DurableFiles.deleteLeftovers(dir);
     }
 
     /** Makes creations, renames and deletions in the directory durable. */
     private void fsyncDirectory() throws IOException {
-        if (WINDOWS) {
-            return; // directories cannot be opened there; NTFS journals its metadata itself
-        }
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        }
-    }
-
-    private static void deleteQuietly(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "could not delete " + file, e);
-        }
+        DurableFiles.fsyncDirectory(dir);
     }
 
     private static void closeQuietly(Closeable c) {

@@ -19,6 +19,7 @@ import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.core.SessionPage;
 import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.broker.core.StoreObserver;
+import io.licensebroker.broker.core.StoreUnavailableException;
 import io.licensebroker.broker.core.Subscription;
 import io.licensebroker.broker.core.User;
 
@@ -112,7 +113,13 @@ public final class MemoryStore implements LicenseStore {
     /** {@link #open(Path, boolean, Duration, long, Instant)}, reporting to {@code observer}. */
     public static MemoryStore open(Path dataDir, boolean fsync, Duration tombstoneRetention, long compactAfterBytes,
                                    Instant recoveredLeaseUntil, StoreObserver observer) {
-        FileJournal fileJournal = new FileJournal(dataDir, fsync ? FsyncPolicy.ALWAYS : FsyncPolicy.NEVER);
+        return open(new FileJournal(dataDir, fsync ? FsyncPolicy.ALWAYS : FsyncPolicy.NEVER), tombstoneRetention,
+                compactAfterBytes, recoveredLeaseUntil, observer);
+    }
+
+    /** Opens the store on {@code fileJournal} (not recovered yet); tests pass one with a fault injector. */
+    static MemoryStore open(FileJournal fileJournal, Duration tombstoneRetention, long compactAfterBytes,
+                            Instant recoveredLeaseUntil, StoreObserver observer) {
         MemoryStore store = new MemoryStore(fileJournal, tombstoneRetention, compactAfterBytes, observer);
         store.slots.put(GLOBAL, store.newSlot(GLOBAL));
         fileJournal.recover(new DurableJournal.RecoveryVisitor() {
@@ -149,6 +156,10 @@ public final class MemoryStore implements LicenseStore {
     public CompletionStage<Decision<Account>> createAccount(Account account) {
         if (account.id().equals(GLOBAL)) {
             throw new IllegalArgumentException("account id cannot be empty");
+        }
+        StoreUnavailableException refused = refusal();
+        if (refused != null) {
+            return CompletableFuture.failedFuture(refused);
         }
         Slot slot = slots.computeIfAbsent(account.id(), this::newSlot);
         long position;
@@ -190,7 +201,7 @@ public final class MemoryStore implements LicenseStore {
     @Override
     public CompletionStage<Decision<Credential>> addCredential(Credential credential) {
         String owner = credential.role() == Role.SUPER_ADMIN ? GLOBAL : credential.accountId();
-        return inAccount(owner, ledger -> {
+        return change(owner, ledger -> {
             ledger.addCredential(credential);
             credentialsByLookup.put(credential.lookupId(), credential);
             return Decision.granted(credential);
@@ -232,7 +243,7 @@ public final class MemoryStore implements LicenseStore {
     @Override
     public CompletionStage<Decision<Subscription>> setSubscription(String accountId, String product, long licenses,
                                                                    long machineQuota, Instant expiresAt, Instant now) {
-        return inAccount(accountId, ledger -> ledger.setSubscription(product, licenses, machineQuota, expiresAt, now));
+        return change(accountId, ledger -> ledger.setSubscription(product, licenses, machineQuota, expiresAt, now));
     }
 
     @Override
@@ -242,7 +253,7 @@ public final class MemoryStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Organization>> createOrganization(String accountId, String parentId, String name) {
-        return inAccount(accountId, ledger -> {
+        return change(accountId, ledger -> {
             String orgId = "OG-" + nextOrgNumber.getAndIncrement();
             Decision<Organization> created = ledger.createOrganization(orgId, parentId, name);
             if (created.isGranted()) {
@@ -264,12 +275,12 @@ public final class MemoryStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<LicenseUsage>> setDedicated(String accountId, String orgId, String product, long licenses, Instant now) {
-        return inAccount(accountId, ledger -> ledger.setDedicated(orgId, product, licenses, now));
+        return change(accountId, ledger -> ledger.setDedicated(orgId, product, licenses, now));
     }
 
     @Override
     public CompletionStage<Decision<User>> upsertUser(String accountId, String userId, String assignedOrgId, List<String> projectOrgIds) {
-        return inAccount(accountId, ledger -> ledger.upsertUser(userId, assignedOrgId, projectOrgIds));
+        return change(accountId, ledger -> ledger.upsertUser(userId, assignedOrgId, projectOrgIds));
     }
 
     @Override
@@ -289,7 +300,7 @@ public final class MemoryStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<PolicySettings>> setPolicy(String accountId, PolicySettings settings) {
-        return inAccount(accountId, ledger -> Decision.granted(ledger.setPolicy(settings)));
+        return change(accountId, ledger -> Decision.granted(ledger.setPolicy(settings)));
     }
 
     @Override
@@ -317,7 +328,7 @@ public final class MemoryStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Session>> acquire(String accountId, AcquireRequest request) {
-        return inAccount(accountId, ledger -> ledger.acquire(request));
+        return change(accountId, ledger -> ledger.acquire(request));
     }
 
     @Override
@@ -327,12 +338,12 @@ public final class MemoryStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Boolean>> release(String accountId, String sessionId, String userId, Instant now) {
-        return inAccount(accountId, ledger -> ledger.release(sessionId, userId, now));
+        return change(accountId, ledger -> ledger.release(sessionId, userId, now));
     }
 
     @Override
     public CompletionStage<Decision<Boolean>> terminate(String accountId, String sessionId, Instant now) {
-        return inAccount(accountId, ledger -> Decision.granted(ledger.terminate(sessionId, now)));
+        return change(accountId, ledger -> Decision.granted(ledger.terminate(sessionId, now)));
     }
 
     @Override
@@ -347,13 +358,13 @@ public final class MemoryStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Boolean>> deactivateMachine(String accountId, String product, String machineId, Instant now) {
-        return inAccount(accountId, ledger -> Decision.granted(ledger.deactivateMachine(product, machineId, now)));
+        return change(accountId, ledger -> Decision.granted(ledger.deactivateMachine(product, machineId, now)));
     }
 
     @Override
     public CompletionStage<Decision<OfflineLicense>> issueOfflineLicense(String accountId, String product, String machineId,
                                                                          Instant expiresAt, Duration maxLength, Instant now) {
-        return inAccount(accountId, ledger -> ledger.issueOfflineLicense(product, machineId, expiresAt, maxLength, now));
+        return change(accountId, ledger -> ledger.issueOfflineLicense(product, machineId, expiresAt, maxLength, now));
     }
 
     @Override
@@ -422,7 +433,36 @@ public final class MemoryStore implements LicenseStore {
         }
     }
 
+    /** Whether changes can be acknowledged now: false while the journal's disk fails (health reports it). */
+    public boolean writable() {
+        return refusal() == null;
+    }
+
+    /** {@code listener} runs each time {@link #writable} may have changed (on the journal's thread: keep it short). */
+    public void onWritableChange(Runnable listener) {
+        if (journal instanceof FileJournal file) {
+            file.onWritableChange(listener);
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    /** Why a change would be refused now, or null. */
+    private StoreUnavailableException refusal() {
+        return journal instanceof FileJournal file ? file.unwritable() : null;
+    }
+
+    /**
+     * A call that changes the ledger: refused before it changes anything while the journal
+     * cannot write (it could not be acknowledged). Renewals are not journaled, so they go on.
+     */
+    private <T> CompletionStage<Decision<T>> change(String accountId, Function<AccountLedger, Decision<T>> verb) {
+        StoreUnavailableException refused = refusal();
+        if (refused != null) {
+            return CompletableFuture.failedFuture(refused);
+        }
+        return inAccount(accountId, verb);
+    }
 
     private <T> CompletionStage<Decision<T>> inAccount(String accountId, Function<AccountLedger, Decision<T>> verb) {
         Slot slot = slots.get(accountId);
@@ -431,12 +471,20 @@ public final class MemoryStore implements LicenseStore {
         }
         Decision<T> result;
         long position;
+        boolean changed;
         synchronized (slot) {
             if (slot.ledger.account() == null && !accountId.equals(GLOBAL)) {
                 return done(Decision.denied(Reason.ACCOUNT_NOT_FOUND, "no account " + accountId, "account_id"));
             }
+            long seq = slot.ledger.seq();
             result = verb.apply(slot.ledger);
+            changed = slot.ledger.seq() != seq;
             position = position();
+        }
+        if (!changed && refusal() != null) {
+            // A read (or renewal) while the disk fails: answered from memory, which may hold
+            // changes whose callers were refused; they are written once the disk is writable.
+            return done(result);
         }
         // Whatever this call saw or did must be on disk before the caller hears of it.
         return durable(position, result);

@@ -18,6 +18,7 @@ import io.licensebroker.broker.core.Role;
 import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.broker.core.StoreUnavailableException;
 import io.licensebroker.broker.core.UsagePolicy;
+import io.licensebroker.broker.testing.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -407,10 +408,14 @@ final class FileJournalTest {
 
     // ---------------------------------------------------------------- failure and lifecycle
 
+    /** An interrupt closes the writer's (interruptible) channel: its next write fails for real, once. */
     @Test
-    void aWriteFailureRefusesEveryLaterAcknowledgement() throws Exception {
+    void aWriteFailureRefusesAcknowledgementsUntilTheJournalWritesAgain() throws Exception {
         Set<Thread> before = writerThreads();
-        FileJournal journal = openRecovered(FsyncPolicy.ALWAYS).journal();
+        ManualRetries retries = new ManualRetries();
+        FileJournal journal = new FileJournal(dir, FsyncPolicy.ALWAYS, JournalFiles.REAL, retries);
+        opened.add(journal);
+        journal.recover(new Recovered(journal));
         Set<Thread> writers = writerThreads();
         writers.removeAll(before);
         assertEquals(1, writers.size(), "one writer thread named journal-writer");
@@ -418,23 +423,28 @@ final class FileJournalTest {
         assertTrue(writer.isDaemon());
         recordAndAwait(journal, "acme", 1, 1);
 
-        // An interrupt closes the writer's (interruptible) channel: its next write fails for real.
         writer.interrupt();
         journal.record("acme", 2, event("acme", 2));
         ExecutionException failed = assertThrows(ExecutionException.class,
                 () -> journal.whenDurable(journal.position()).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
 
         assertInstanceOf(StoreUnavailableException.class, failed.getCause());
+        assertFalse(journal.writable());
         journal.record("acme", 3, event("acme", 3));
-        assertTrue(journal.whenDurable(journal.position()).isCompletedExceptionally());
+        assertTrue(journal.whenDurable(journal.position()).isCompletedExceptionally(), "refused at once while the disk fails");
         assertTrue(journal.whenDurable(1).isDone() && !journal.whenDurable(1).isCompletedExceptionally(),
                 "what was durable stays durable");
         assertThrows(StoreUnavailableException.class, () -> journal.compact(sink -> { }));
+
+        retries.runDue();
+        Await.until(Duration.ofSeconds(TIMEOUT_SECONDS), journal::writable, () -> "the journal writes again");
+        recordAndAwait(journal, "acme", 4, 4);
         journal.close();
         writer.join(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
         assertFalse(writer.isAlive());
 
-        assertEquals(expectedEntries("acme", 1, 1), openRecovered(FsyncPolicy.ALWAYS).entries());
+        assertEquals(expectedEntries("acme", 1, 4), openRecovered(FsyncPolicy.ALWAYS).entries(),
+                "the events recorded meanwhile were written on resuming, though never acknowledged");
     }
 
     @Test
