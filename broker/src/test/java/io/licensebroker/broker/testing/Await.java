@@ -27,8 +27,20 @@ public final class Await {
 
     /** Returns once {@code condition} holds; fails the test with {@code what} after {@code timeout}. */
     public static void until(Duration timeout, BooleanSupplier condition, Supplier<String> what) {
+        until(CHECKS, timeout, condition, what);
+    }
+
+    /**
+     * Conditions may act (acquire a session with a request id, say), so once one has held it is never
+     * checked again: on a loaded machine the waiting thread may wake and cancel the checks well after
+     * the next 5 ms run. The scheduler is a parameter so a test can replay those extra runs.
+     */
+    static void until(ScheduledExecutorService scheduler, Duration timeout, BooleanSupplier condition, Supplier<String> what) {
         CompletableFuture<Void> met = new CompletableFuture<>();
-        ScheduledFuture<?> checks = CHECKS.scheduleWithFixedDelay(() -> {
+        ScheduledFuture<?> checks = scheduler.scheduleWithFixedDelay(() -> {
+            if (met.isDone()) {
+                return;
+            }
             try {
                 if (condition.getAsBoolean()) {
                     met.complete(null);
@@ -40,6 +52,7 @@ public final class Await {
         try {
             met.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
+            met.cancel(false); // no check after the deadline either
             throw new AssertionError("not within " + timeout + ": " + what.get());
         } catch (ExecutionException e) {
             throw new AssertionError("checking failed: " + what.get(), e.getCause());
