@@ -22,6 +22,7 @@ import io.licensebroker.broker.core.StoreObserver;
 import io.licensebroker.broker.core.StoreUnavailableException;
 import io.licensebroker.broker.core.Subscription;
 import io.licensebroker.broker.core.User;
+import io.licensebroker.broker.store.memory.AccountSlots.Slot;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,42 +34,24 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
  * The embedded store: every account's {@link AccountLedger} in memory behind its own lock, so
- * accounts never contend, and every change journaled to local disk before the call answers.
+ * accounts never contend ({@link AccountSlots}), and every change journaled to local disk before
+ * the call answers.
  */
 public final class MemoryStore implements LicenseStore {
     /** Pseudo-account that holds SUPER_ADMIN credentials, which belong to no account. */
-    private static final String GLOBAL = "";
-    private static final int EXPIRY_BATCH = 1_000;
-    private static final System.Logger LOG = System.getLogger(MemoryStore.class.getName());
+    private static final String GLOBAL = AccountSlots.GLOBAL;
 
-    private final ConcurrentHashMap<String, Slot> slots = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Credential> credentialsByLookup = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, String> accountByOrg = new ConcurrentHashMap<>();
-    private final AtomicLong nextOrgNumber = new AtomicLong(1);
+    private final AccountSlots slots;
     private final DurableJournal journal;
-    private final Journal ledgerJournal;
-    private final Duration tombstoneRetention;
     private final long compactAfterBytes;
-
-    /** One account's ledger; its monitor is the account's lock. */
-    private static final class Slot {
-        final AccountLedger ledger;
-
-        Slot(AccountLedger ledger) {
-            this.ledger = ledger;
-        }
-    }
 
     private MemoryStore(DurableJournal journal, Duration tombstoneRetention, long compactAfterBytes, StoreObserver observer) {
         this.journal = journal;
-        this.ledgerJournal = observing(journal == null ? Journal.NONE : journal, observer);
-        this.tombstoneRetention = tombstoneRetention;
+        this.slots = new AccountSlots(observing(journal == null ? Journal.NONE : journal, observer), tombstoneRetention);
         this.compactAfterBytes = compactAfterBytes;
     }
 
@@ -96,9 +79,7 @@ public final class MemoryStore implements LicenseStore {
 
     /** A store that keeps nothing on disk and reports to {@code observer}. */
     public static MemoryStore volatileStore(Duration tombstoneRetention, StoreObserver observer) {
-        MemoryStore store = new MemoryStore(null, tombstoneRetention, Long.MAX_VALUE, observer);
-        store.slots.put(GLOBAL, store.newSlot(GLOBAL));
-        return store;
+        return new MemoryStore(null, tombstoneRetention, Long.MAX_VALUE, observer);
     }
 
     /**
@@ -121,33 +102,9 @@ public final class MemoryStore implements LicenseStore {
     static MemoryStore open(FileJournal fileJournal, Duration tombstoneRetention, long compactAfterBytes,
                             Instant recoveredLeaseUntil, StoreObserver observer) {
         MemoryStore store = new MemoryStore(fileJournal, tombstoneRetention, compactAfterBytes, observer);
-        store.slots.put(GLOBAL, store.newSlot(GLOBAL));
-        fileJournal.recover(new DurableJournal.RecoveryVisitor() {
-            @Override
-            public void event(String accountId, long seq, LedgerEvent event) {
-                store.slots.computeIfAbsent(accountId, store::newSlot).ledger.replay(seq, event);
-            }
-
-            @Override
-            public void checkpoint(String accountId, long seq) {
-                store.slots.computeIfAbsent(accountId, store::newSlot).ledger.restoreSeq(seq);
-            }
-        });
-        long maxOrg = 0;
-        for (Slot slot : store.slots.values()) {
-            slot.ledger.extendLeases(recoveredLeaseUntil);
-            slot.ledger.credentials().forEach(c -> store.credentialsByLookup.put(c.lookupId(), c));
-            for (Organization org : slot.ledger.organizations()) {
-                store.accountByOrg.put(org.id(), slot.ledger.accountId());
-                maxOrg = Math.max(maxOrg, orgNumber(org.id()));
-            }
-        }
-        store.nextOrgNumber.set(maxOrg + 1);
+        fileJournal.recover(store.slots.recoveryVisitor());
+        store.slots.recovered(recoveredLeaseUntil);
         return store;
-    }
-
-    private Slot newSlot(String accountId) {
-        return new Slot(new AccountLedger(accountId, ledgerJournal, tombstoneRetention));
     }
 
     // ---------------------------------------------------------------- accounts and credentials
@@ -161,7 +118,7 @@ public final class MemoryStore implements LicenseStore {
         if (refused != null) {
             return CompletableFuture.failedFuture(refused);
         }
-        Slot slot = slots.computeIfAbsent(account.id(), this::newSlot);
+        Slot slot = slots.getOrCreate(account.id());
         long position;
         synchronized (slot) {
             if (slot.ledger.account() != null) {
@@ -187,7 +144,7 @@ public final class MemoryStore implements LicenseStore {
     @Override
     public CompletionStage<List<Account>> accounts() {
         List<Account> out = new ArrayList<>();
-        for (Slot slot : slots.values()) {
+        for (Slot slot : slots.all()) {
             synchronized (slot) {
                 if (slot.ledger.account() != null) {
                     out.add(slot.ledger.account());
@@ -203,19 +160,19 @@ public final class MemoryStore implements LicenseStore {
         String owner = credential.role() == Role.SUPER_ADMIN ? GLOBAL : credential.accountId();
         return change(owner, ledger -> {
             ledger.addCredential(credential);
-            credentialsByLookup.put(credential.lookupId(), credential);
+            slots.indexCredential(credential);
             return Decision.granted(credential);
         });
     }
 
     @Override
     public CompletionStage<Optional<Credential>> credential(String lookupId) {
-        return done(Optional.ofNullable(credentialsByLookup.get(lookupId)));
+        return done(Optional.ofNullable(slots.credential(lookupId)));
     }
 
     @Override
     public CompletionStage<Decision<Credential>> revokeCredential(String lookupId) {
-        Credential known = credentialsByLookup.get(lookupId);
+        Credential known = slots.credential(lookupId);
         if (known == null) {
             return done(Decision.denied(Reason.CREDENTIAL_NOT_FOUND, "no credential " + lookupId, null));
         }
@@ -224,7 +181,7 @@ public final class MemoryStore implements LicenseStore {
             // Journaled (CredentialRevoked) before it answers, so the revocation survives a restart.
             Decision<Credential> revoked = ledger.revokeCredential(lookupId);
             if (revoked.isGranted()) {
-                credentialsByLookup.remove(lookupId);
+                slots.unindexCredential(lookupId);
             }
             return revoked;
         });
@@ -254,10 +211,10 @@ public final class MemoryStore implements LicenseStore {
     @Override
     public CompletionStage<Decision<Organization>> createOrganization(String accountId, String parentId, String name) {
         return change(accountId, ledger -> {
-            String orgId = "OG-" + nextOrgNumber.getAndIncrement();
+            String orgId = slots.nextOrgId();
             Decision<Organization> created = ledger.createOrganization(orgId, parentId, name);
             if (created.isGranted()) {
-                accountByOrg.put(orgId, accountId);
+                slots.indexOrganization(orgId, accountId);
             }
             return created;
         });
@@ -270,7 +227,7 @@ public final class MemoryStore implements LicenseStore {
 
     @Override
     public CompletionStage<Optional<String>> accountOfOrganization(String orgId) {
-        return done(Optional.ofNullable(accountByOrg.get(orgId)));
+        return done(Optional.ofNullable(slots.accountOfOrganization(orgId)));
     }
 
     @Override
@@ -369,23 +326,9 @@ public final class MemoryStore implements LicenseStore {
 
     @Override
     public CompletionStage<Integer> expireLeases(Instant now) {
-        int expired = 0;
-        long position = 0;
-        for (Slot slot : slots.values()) {
-            int batch;
-            do {
-                // In batches, releasing the account's lock in between so acquires are not held up.
-                synchronized (slot) {
-                    Instant next = slot.ledger.nextExpiry();
-                    boolean due = next != null && !now.isBefore(next);
-                    batch = slot.ledger.expire(now, due ? EXPIRY_BATCH : 0);
-                    expired += batch;
-                    position = Math.max(position, position());
-                }
-            } while (batch == EXPIRY_BATCH);
-        }
+        AccountSlots.Expired expired = slots.expireLeases(now, this::position);
         maybeCompact();
-        return durable(position, expired);
+        return durable(expired.position(), expired.count());
     }
 
     // ---------------------------------------------------------------- maintenance
@@ -402,28 +345,12 @@ public final class MemoryStore implements LicenseStore {
         if (journal == null) {
             return;
         }
-        journal.compact(sink -> {
-            for (Slot slot : slots.values()) {
-                List<LedgerEvent> events = new ArrayList<>();
-                long seq;
-                synchronized (slot) {
-                    slot.ledger.export(events::add);
-                    seq = slot.ledger.seq();
-                }
-                sink.accept(new DurableJournal.AccountSnapshot(slot.ledger.accountId(), seq, events));
-            }
-        });
+        journal.compact(slots.snapshotSource());
     }
 
     /** Every broken invariant of every account (empty when all hold); for tests and checks. */
     public List<String> invariantViolations() {
-        List<String> out = new ArrayList<>();
-        for (Slot slot : slots.values()) {
-            synchronized (slot) {
-                slot.ledger.invariantViolations().forEach(v -> out.add(slot.ledger.accountId() + ": " + v));
-            }
-        }
-        return out;
+        return slots.invariantViolations();
     }
 
     @Override
@@ -503,14 +430,5 @@ public final class MemoryStore implements LicenseStore {
 
     private static <T> CompletionStage<T> done(T value) {
         return CompletableFuture.completedFuture(value);
-    }
-
-    private static long orgNumber(String orgId) {
-        try {
-            return Long.parseLong(orgId.substring(3));
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "unexpected organization id {0}", orgId);
-            return 0;
-        }
     }
 }
