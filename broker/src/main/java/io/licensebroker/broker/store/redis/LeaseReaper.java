@@ -31,7 +31,7 @@ import static java.util.concurrent.CompletableFuture.completedFuture;
  *       before the script is seen by it; one that ran after it compares with the new hint and
  *       indexes itself if earlier. So concurrent reapers and acquirers never lose an account;</li>
  *   <li>a node that dies between a script and its index write is covered by the periodic
- *       re-index of every account ({@link RedisStore.Options#reindexEvery()}).</li>
+ *       re-index of every account ({@link RedisStoreOptions#reindexEvery()}).</li>
  * </ul>
  */
 final class LeaseReaper {
@@ -54,7 +54,7 @@ final class LeaseReaper {
     private final AtomicLong nextReindex = new AtomicLong(System.nanoTime());
     private final AtomicBoolean reindexing = new AtomicBoolean();
 
-    LeaseReaper(RedisLink link, ScriptRunner scripts, RedisStore.Options options) {
+    LeaseReaper(RedisLink link, ScriptRunner scripts, RedisStoreOptions options) {
         this.link = link;
         this.scripts = scripts;
         this.observer = options.observer();
@@ -129,7 +129,7 @@ final class LeaseReaper {
                 });
     }
 
-    /** Every {@link RedisStore.Options#reindexEvery()}: puts every account's earliest lease into the reap index. */
+    /** Every {@link RedisStoreOptions#reindexEvery()}: puts every account's earliest lease into the reap index. */
     private CompletableFuture<Void> reindexIfDue() {
         long now = System.nanoTime();
         long next = nextReindex.get();

@@ -23,7 +23,6 @@ import io.licensebroker.broker.core.Role;
 import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.core.SessionPage;
 import io.licensebroker.broker.core.SessionQuery;
-import io.licensebroker.broker.core.StoreObserver;
 import io.licensebroker.broker.core.StoreUnavailableException;
 import io.licensebroker.broker.core.Subscription;
 import io.licensebroker.broker.core.User;
@@ -37,25 +36,26 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * The store for several stateless broker nodes sharing one truth in Redis (one server or a Redis
- * Cluster). Every verb that changes an account is one Lua script run atomically on the account's
- * slot, with the rules of {@code AccountLedger} (see {@code resources/redis}); there is no
- * read-then-write across round trips. Keys are laid out in {@link Keys}.
+ * Cluster). Redis decides nothing: every rule is the core's ({@link AccountLedger}). An admin change
+ * is decided on this node over the account's versioned configuration and applied by one generic
+ * script only if the version and the change's counter guards still hold ({@link AccountConfigs});
+ * acquire, renew, release, terminate and expiry are small scripts over session and counter keys
+ * ({@link RedisSessions}, {@link LeaseReaper}). Each runs atomically on the account's slot, with
+ * named arguments and replies ({@link ScriptRunner}). Keys are laid out in {@link Keys}.
  *
  * <p>Time: with {@link TimeSource#SERVER} (production) leases, expiry and every other "now" of a
- * script come from the Redis server's clock, so nodes with skewed clocks agree; only the bounds of
- * a requested offline license are checked against the caller's clock, which computed them.
- * {@link TimeSource#CALLER} uses the times the core passes (tests drive them with a clock).
+ * script come from the Redis server's clock, so nodes with skewed clocks agree; admin changes are
+ * decided with the node's clock. {@link TimeSource#CALLER} uses the times the core passes (tests
+ * drive them with a clock).
  *
  * <p>Caching: the organization index is immutable once written, so found entries are cached
  * (misses never are: a key created on another node works at once). Credentials are cached (bounded)
@@ -63,15 +63,10 @@ import java.util.function.Supplier;
  * reads the epoch (one GET) and uses the cached entry only while it is unchanged. Adding and
  * revoking a credential replace the epoch in the same script, so every node refuses a revoked
  * credential from its very next call, and a Redis that lost data (a wipe: no epoch at all; a
- * failover or restore that lost recent writes: an older epoch) matches no cached entry. Acquire plans are
- * cached per user with the account's configuration version they were computed from; the acquire
- * script refuses a plan of another version (STALE, with the current configuration) before
- * changing anything, and the plan is recomputed: a policy or user change made on any node is obeyed
- * by the very next acquire on every node. Pools and dedicated licenses are read inside the script.
- *
- * <p>Reaping: a global index holds, per account, a lower bound of its earliest lease end, so a
- * pass visits only accounts with something due (see {@link #expireLeases}). Any node reaps any
- * account; reaping is idempotent.
+ * failover or restore that lost recent writes: an older epoch) matches no cached entry.
+ * Configurations are cached by version; a script refuses a step computed from another version
+ * (stale, with the current configuration) before changing anything, so a change made on any node
+ * is obeyed by the very next call on every node.
  *
  * <p>Durability is Redis's: run it with AOF ({@code appendonly yes}, {@code appendfsync everysec}
  * or {@code always}) and replicas as the deployment requires. Redis 6.2 or newer (ZADD LT).
@@ -83,90 +78,6 @@ public final class RedisStore implements LicenseStore {
         SERVER,
         /** The times the caller passes: for tests that drive time with their own clock. */
         CALLER
-    }
-
-    /**
-     * How to reach Redis and behave.
-     *
-     * @param uri                {@code redis://host:port}, or a comma list of Redis Cluster seeds (a
-     *                           single server that reports cluster mode is used as a seed)
-     * @param commandTimeout     every command fails after this long (and the call answers UNAVAILABLE)
-     * @param timeSource         see {@link TimeSource}
-     * @param tombstoneRetention how long a renew of an ended session still learns why it ended
-     * @param reindexEvery       how often this node re-indexes every account for reaping: repairs the
-     *                           index after a node died between a session's start and its index entry
-     * @param maxQueuedCommands  commands waiting for a reply at most; more are refused at once
-     * @param replyThreads       threads that handle replies (never Netty's)
-     * @param observer           hears of leases the reaper ended, of lost state and re-admitted sessions
-     * @param errors             hears the kind of every Redis failure (for an error counter)
-     * @param learningPeriod     after Redis is found to have lost state, how long free licenses are kept
-     *                           for the sessions granted before the loss (zero: not at all); at least
-     *                           a lease, so that every such session's agent has renewed
-     */
-    public record Options(String uri, Duration commandTimeout, TimeSource timeSource, Duration tombstoneRetention,
-                          Duration reindexEvery, int maxQueuedCommands, int replyThreads, StoreObserver observer,
-                          Consumer<String> errors, Duration learningPeriod) {
-        public Options {
-            Objects.requireNonNull(uri, "uri");
-            Objects.requireNonNull(observer, "observer");
-            Objects.requireNonNull(errors, "errors");
-            Objects.requireNonNull(timeSource, "timeSource");
-            positive(commandTimeout, "commandTimeout");
-            positive(tombstoneRetention, "tombstoneRetention");
-            positive(reindexEvery, "reindexEvery");
-            Objects.requireNonNull(learningPeriod, "learningPeriod");
-            if (learningPeriod.isNegative()) {
-                throw new IllegalArgumentException("learningPeriod cannot be negative: " + learningPeriod);
-            }
-            if (maxQueuedCommands < 1 || replyThreads < 1) {
-                throw new IllegalArgumentException("maxQueuedCommands and replyThreads must be positive");
-            }
-        }
-
-        /** Server time, 500 ms timeouts, 10 minutes of tombstones, a re-index every minute, a learning period of a minute. */
-        public static Options defaults(String uri) {
-            return new Options(uri, Duration.ofMillis(500), TimeSource.SERVER, Duration.ofMinutes(10), Duration.ofMinutes(1),
-                    10_000, Math.max(2, Runtime.getRuntime().availableProcessors()), StoreObserver.NONE, kind -> { },
-                    Duration.ofMinutes(1));
-        }
-
-        public Options withCommandTimeout(Duration timeout) {
-            return new Options(uri, timeout, timeSource, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads, observer, errors, learningPeriod);
-        }
-
-        public Options withTimeSource(TimeSource source) {
-            return new Options(uri, commandTimeout, source, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads, observer, errors, learningPeriod);
-        }
-
-        public Options withTombstoneRetention(Duration retention) {
-            return new Options(uri, commandTimeout, timeSource, retention, reindexEvery, maxQueuedCommands, replyThreads, observer, errors, learningPeriod);
-        }
-
-        public Options withReindexEvery(Duration every) {
-            return new Options(uri, commandTimeout, timeSource, tombstoneRetention, every, maxQueuedCommands, replyThreads, observer, errors, learningPeriod);
-        }
-
-        public Options withObserver(StoreObserver storeObserver) {
-            return new Options(uri, commandTimeout, timeSource, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads,
-                    storeObserver, errors, learningPeriod);
-        }
-
-        public Options withErrorCounter(Consumer<String> errorKinds) {
-            return new Options(uri, commandTimeout, timeSource, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads,
-                    observer, errorKinds, learningPeriod);
-        }
-
-        public Options withLearningPeriod(Duration period) {
-            return new Options(uri, commandTimeout, timeSource, tombstoneRetention, reindexEvery, maxQueuedCommands, replyThreads,
-                    observer, errors, period);
-        }
-
-        private static void positive(Duration d, String name) {
-            Objects.requireNonNull(d, name);
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive: " + d);
-            }
-        }
     }
 
     private final RedisLink link;
@@ -182,7 +93,7 @@ public final class RedisStore implements LicenseStore {
     private record CachedCredential(String epoch, Credential credential) {
     }
 
-    private RedisStore(RedisLink link, Options options) {
+    private RedisStore(RedisLink link, RedisStoreOptions options) {
         this.link = link;
         // Names this node's acquire count in each account (see common.lua, "state loss"); new per process.
         this.scripts = new ScriptRunner(link, options, Ids.random(random, 16));
@@ -197,7 +108,7 @@ public final class RedisStore implements LicenseStore {
      * be reached, with {@link io.licensebroker.broker.core.StoreRefusedException} (saying which
      * permission is missing) when the user lacks one.
      */
-    public static RedisStore connect(Options options) {
+    public static RedisStore connect(RedisStoreOptions options) {
         RedisLink link = RedisLink.connect(options.uri(), options.commandTimeout(), options.maxQueuedCommands(),
                 options.replyThreads(), options.errors());
         try {

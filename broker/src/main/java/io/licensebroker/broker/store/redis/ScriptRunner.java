@@ -40,7 +40,7 @@ final class ScriptRunner {
     private final Cache<String, Long> acquiresSeen = Caffeine.newBuilder().maximumSize(1_000_000)
             .expireAfterWrite(Duration.ofDays(1)).build();
 
-    ScriptRunner(RedisLink link, RedisStore.Options options, String nodeId) {
+    ScriptRunner(RedisLink link, RedisStoreOptions options, String nodeId) {
         this.link = link;
         this.nodeId = nodeId;
         this.observer = options.observer();
