@@ -1,16 +1,21 @@
--- reap: ARGV[10] the most sessions to end. Ends sessions whose lease ran out by NOW, earliest
--- first (idempotent: what is ended is gone), then records the account's earliest remaining lease
--- end as what the node is about to put into the global reap index ("ri"), and answers
--- {'OK', ended, earliest lease end or -1}. With 0 it only re-reads the earliest lease (a reindex).
+-- reap: REQ max, the most sessions to end. Ends sessions whose lease ran out by NOW, earliest
+-- first (idempotent: what is ended is gone), forgets nodes idle for a week, then records the
+-- account's earliest remaining lease end as what the node is about to put into the global reap
+-- index ("ri"). Outcome ok {ended, earliest ('-1' none)}. With max 0 it only re-reads the
+-- earliest lease (a re-index).
 if not account_exists() then
-  return {'OK', 0, -1}
+  return {outcome = 'ok', ended = '0', earliest = '-1'}
 end
-local ended = expire_due(tonumber(ARGV[10]))
-forget_idle_nodes()
+local ended = expire_due(tonumber(REQ.max))
+local idle = redis.call('ZRANGEBYSCORE', key('wt'), '-inf', str(NOW - NODE_IDLE_MS), 'LIMIT', 0, 16)
+for _, n in ipairs(idle) do
+  redis.call('HDEL', KEYS[1], 'w:' .. n)
+  redis.call('ZREM', key('wt'), n)
+end
 local first = redis.call('ZRANGE', key('lz'), 0, 0, 'WITHSCORES')
 if first[1] then
   redis.call('HSET', KEYS[1], 'ri', first[2])
-  return {'OK', ended, tonumber(first[2])}
+  return {outcome = 'ok', ended = str(ended), earliest = first[2]}
 end
 redis.call('HDEL', KEYS[1], 'ri')
-return {'OK', ended, -1}
+return {outcome = 'ok', ended = str(ended), earliest = '-1'}

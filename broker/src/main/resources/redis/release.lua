@@ -1,15 +1,19 @@
--- release: ARGV[10] session id, ARGV[11] user id ('' skips the ownership check). {'OK', 0} when the
--- session had already ended: releasing twice is not an error.
+-- release: REQ sid, user ('' skips the ownership guard), cause ('' for the agent's own release:
+-- no tombstone; SESSION_TERMINATED for an admin's). Outcomes: ok {ended '1'/'0' when it had
+-- already ended}, not_owner.
 if not account_exists() then
-  return no_account()
+  return NO_ACCOUNT
 end
-local sid, user = ARGV[10], ARGV[11]
-local owner = redis.call('HGET', key('s:' .. sid), 'u')
+local owner = redis.call('HGET', key('s:' .. REQ.sid), 'u')
 if not owner then
-  return {'OK', 0}
+  return {outcome = 'ok', ended = '0'}
 end
-if user ~= '' and owner ~= user then
-  return denied('PERMISSION_DENIED', 'session ' .. sid .. ' belongs to another user', 'session_id')
+if REQ.user ~= '' and owner ~= REQ.user then
+  return {outcome = 'not_owner'}
 end
-end_session(sid, nil)
-return {'OK', 1}
+local cause = nil
+if REQ.cause ~= '' then
+  cause = REQ.cause
+end
+end_session(REQ.sid, cause)
+return {outcome = 'ok', ended = '1', changed = '1'}

@@ -1,16 +1,15 @@
--- sessions: one page of live sessions in id order. ARGV[10] product, ARGV[11] pool, ARGV[12] user,
--- ARGV[13] machine ('' = any), ARGV[14] page size, ARGV[15] page token ('' = from the start).
--- Scans at most SCAN_LIMIT ids per call so a sparse filter over a big account never holds Redis
--- for long: a page may then come back short, with a token to go on from (ids are strictly after
--- the token, so paging stays exact). Answers {'OK', next token or '', sessions...}.
+-- sessions: one page of live sessions in id order. REQ product, pool, user, machine ('' = any),
+-- size (page size), after (page token, '' = from the start). Scans at most SCAN_LIMIT ids per
+-- call so a sparse filter over a big account never holds Redis for long: a page may then come
+-- back short, with a token to go on from (ids are strictly after the token, so paging stays
+-- exact). Outcome ok {next ('' none), sessions}.
 if not account_exists() then
-  return no_account()
+  return NO_ACCOUNT
 end
-local product, pool, user, machine = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
-local size = tonumber(ARGV[14])
+local size = tonumber(REQ.size)
 local from = '-'
-if ARGV[15] ~= '' then
-  from = '(' .. ARGV[15]
+if REQ.after ~= '' then
+  from = '(' .. REQ.after
 end
 local SCAN_LIMIT, CHUNK = 5000, 500
 local page, scanned, last, more = {}, 0, nil, false
@@ -22,8 +21,8 @@ while true do
   for _, sid in ipairs(ids) do
     scanned = scanned + 1
     local s = redis.call('HMGET', key('s:' .. sid), 'p', 'o', 'u', 'm')
-    if (product == '' or product == s[1]) and (pool == '' or pool == s[2])
-        and (user == '' or user == s[3]) and (machine == '' or machine == s[4]) then
+    if (REQ.product == '' or REQ.product == s[1]) and (REQ.pool == '' or REQ.pool == s[2])
+        and (REQ.user == '' or REQ.user == s[3]) and (REQ.machine == '' or REQ.machine == s[4]) then
       if #page == size then
         more = true
         break
@@ -49,10 +48,8 @@ if more then
     next_token = last
   end
 end
-local out = {'OK', next_token}
-for _, sid in ipairs(page) do
-  for _, v in ipairs(session_reply(sid)) do
-    out[#out + 1] = v
-  end
+local sessions = {}
+for i, sid in ipairs(page) do
+  sessions[i] = session_reply(sid)
 end
-return out
+return {outcome = 'ok', next = next_token, sessions = sessions}

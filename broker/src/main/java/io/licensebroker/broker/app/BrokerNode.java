@@ -10,6 +10,7 @@ import io.licensebroker.broker.metrics.BrokerMetrics;
 import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
 import io.licensebroker.broker.store.redis.RedisStore;
+import io.licensebroker.broker.store.redis.RedisStoreOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -214,15 +215,15 @@ public final class BrokerNode implements AutoCloseable {
     }
 
     private static RedisStore connect(BrokerSettings settings, Duration tombstones, BrokerMetrics metrics) {
-        return RedisStore.connect(RedisStore.Options.defaults(settings.redisUri())
-                .withCommandTimeout(settings.redisTimeout())
-                .withTombstoneRetention(tombstones)
-                .withObserver(metrics.storeObserver())
-                .withErrorCounter(kind -> metrics.redisErrors(kind).increment())
+        return RedisStore.connect(RedisStoreOptions.builder(settings.redisUri())
+                .commandTimeout(settings.redisTimeout())
+                .tombstoneRetention(tombstones)
+                .observer(metrics.storeObserver())
+                .errorCounter(kind -> metrics.redisErrors(kind).increment())
                 // Re-indexing repairs what a node that died mid-acquire left unindexed: once per
                 // lease keeps "reclaimed within about one lease length" true even then.
-                .withReindexEvery(settings.leaseTtl())
-                .withLearningPeriod(settings.redisLearningPeriod()));
+                .reindexEvery(settings.leaseTtl())
+                .learningPeriod(settings.redisLearningPeriod()).build());
     }
 
     /**

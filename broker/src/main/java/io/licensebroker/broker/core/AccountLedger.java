@@ -65,7 +65,7 @@ public final class AccountLedger {
     /** Children by parent id; top-level organizations are keyed by the account id. */
     private final Map<String, List<String>> children = new HashMap<>();
     private final Map<String, User> users = new LinkedHashMap<>();
-    private final Map<String, Book> books = new HashMap<>();
+    private final Map<String, PoolBook> books = new HashMap<>();
     private static final Comparator<Session> BY_LEASE_END =
             Comparator.comparingLong(Session::leaseExpiresAtMillis).thenComparing(Session::id);
 
@@ -78,52 +78,6 @@ public final class AccountLedger {
     private final LinkedHashMap<String, Tombstone> tombstones = new LinkedHashMap<>();
 
     private record Tombstone(Reason cause, Instant at) {
-    }
-
-    /** A registered machine; {@code machineId} is the one instance every session on it refers to. */
-    private record Registration(String machineId, Instant at) {
-    }
-
-    /** The pools, machines and offline licenses of one product. */
-    private static final class Book {
-        /** The one instance of the product code every session of this book refers to. */
-        final String product;
-        Subscription subscription;
-        final Pool root;
-        final Map<String, Pool> pools = new HashMap<>();
-        /** Organization pools with available > 0, in organization creation order. */
-        final TreeMap<Integer, Pool> roomyOrgs = new TreeMap<>();
-        /** Registered machines by id. */
-        final LinkedHashMap<String, Registration> machines = new LinkedHashMap<>();
-        final Map<String, OfflineLicense> offline = new LinkedHashMap<>();
-
-        Book(String product, String accountId) {
-            this.product = product;
-            root = new Pool(accountId, -1);
-            pools.put(accountId, root);
-        }
-    }
-
-    private static final class Pool {
-        final String id;
-        /** Organization creation order; -1 for the account pool. */
-        final int ordinal;
-        long dedicated;
-        long allocated;
-        long inUse;
-
-        Pool(String id, int ordinal) {
-            this.id = id;
-            this.ordinal = ordinal;
-        }
-
-        long pool() {
-            return dedicated - allocated;
-        }
-
-        long available() {
-            return pool() - inUse;
-        }
     }
 
     public AccountLedger(String accountId, Journal journal, Duration tombstoneRetention) {
@@ -185,7 +139,7 @@ public final class AccountLedger {
     }
 
     public Decision<Subscription> setSubscription(String product, long licenses, long machineQuota, Instant expiresAt, Instant now) {
-        Book book = book(product);
+        PoolBook book = book(product);
         pruneOffline(book, now);
         long floor = book.root.allocated + book.root.inUse + book.offline.size();
         if (book.subscription != null && licenses < floor) {
@@ -198,7 +152,7 @@ public final class AccountLedger {
     }
 
     public Subscription subscription(String product) {
-        Book book = books.get(product);
+        PoolBook book = books.get(product);
         return book == null ? null : book.subscription;
     }
 
@@ -207,7 +161,7 @@ public final class AccountLedger {
             return Decision.denied(Reason.ALREADY_EXISTS, "organization " + orgId + " already exists", "org_id");
         }
         if (parentId != null && !orgs.containsKey(parentId)) {
-            return Decision.denied(Reason.ORGANIZATION_NOT_FOUND, "no organization " + parentId + " in account " + accountId, "parent_id");
+            return Refusals.organizationNotFound(accountId, parentId, "parent_id");
         }
         Organization org = new Organization(orgId, accountId, parentId, name);
         emit(new OrganizationCreated(org));
@@ -235,10 +189,10 @@ public final class AccountLedger {
         if (org == null) {
             return Decision.denied(Reason.ORGANIZATION_NOT_FOUND, "no organization " + orgId, "org_id");
         }
-        Book book = book(product);
+        PoolBook book = book(product);
         pruneOffline(book, now);
-        Pool pool = orgPool(book, orgId);
-        Pool parent = parentPool(book, org);
+        PoolBook.Pool pool = orgPool(book, orgId);
+        PoolBook.Pool parent = parentPool(book, org);
         long current = pool.dedicated;
         if (licenses > current) {
             long increase = licenses - current;
@@ -258,12 +212,12 @@ public final class AccountLedger {
 
     public Decision<User> upsertUser(String userId, String assignedOrgId, List<String> projectOrgIds) {
         if (assignedOrgId != null && !orgs.containsKey(assignedOrgId)) {
-            return Decision.denied(Reason.ORGANIZATION_NOT_FOUND, "no organization " + assignedOrgId + " in account " + accountId, "assigned_org_id");
+            return Refusals.organizationNotFound(accountId, assignedOrgId, "assigned_org_id");
         }
         Set<String> projects = new LinkedHashSet<>(projectOrgIds);
         for (String org : projects) {
             if (!orgs.containsKey(org)) {
-                return Decision.denied(Reason.ORGANIZATION_NOT_FOUND, "no organization " + org + " in account " + accountId, "project_org_ids");
+                return Refusals.organizationNotFound(accountId, org, "project_org_ids");
             }
         }
         User user = new User(accountId, userId, assignedOrgId, List.copyOf(projects));
@@ -293,50 +247,45 @@ public final class AccountLedger {
     public Decision<Session> acquire(AcquireRequest r) {
         // A lease that ran out frees its license now, not at the reaper's next pass.
         endExpiredLeases(r.now(), LAZY_EXPIRY_BATCH);
-        Book book = books.get(r.product());
+        PoolBook book = books.get(r.product());
         if (book == null || book.subscription == null) {
-            return Decision.denied(Reason.NO_SUBSCRIPTION, "account " + accountId + " has no " + r.product() + " subscription");
+            return Refusals.noSubscription(accountId, r.product());
         }
         if (book.subscription.isExpiredAt(r.now())) {
-            return Decision.denied(Reason.SUBSCRIPTION_EXPIRED, "the " + r.product() + " subscription expired at " + book.subscription.expiresAt());
+            return Refusals.subscriptionExpired(r.product(), book.subscription.expiresAt());
         }
         User user = users.get(r.userId());
         if (user == null) {
-            return Decision.denied(Reason.USER_NOT_FOUND, "no user " + r.userId() + " in account " + accountId);
+            return Refusals.unknownAgentUser(accountId, r.userId());
         }
         if (!r.requestId().isEmpty()) {
             String existingId = byRequest.getOrDefault(r.userId(), Map.of()).get(r.requestId());
             Session existing = existingId == null ? null : sessions.get(existingId);
             if (existing != null) {
                 if (r.now().isBefore(existing.leaseExpiresAt())) {
-                    if (!existing.product().equals(r.product()) || !existing.machineId().equals(r.machineId())) {
-                        return Decision.denied(Reason.ALREADY_EXISTS, "request_id " + r.requestId()
-                                + " already names a session for another product or machine", "request_id");
-                    }
-                    return Decision.granted(existing);
+                    return sameRequest(existing, r);
                 }
                 emit(new SessionEnded(existing.id(), Reason.SESSION_EXPIRED, r.now()));
             }
         }
         pruneOffline(book, r.now());
-        boolean newMachine = !book.machines.containsKey(r.machineId());
-        if (newMachine && book.machines.size() >= book.subscription.machineQuota()) {
-            return Decision.denied(Reason.MACHINE_QUOTA_EXCEEDED, "machine quota of " + book.subscription.machineQuota()
-                    + " is reached; deactivate a machine first");
+        boolean newMachine = !book.isRegistered(r.machineId());
+        if (newMachine && book.registeredMachines() >= book.subscription.machineQuota()) {
+            return Refusals.machineQuotaOnAcquire(book.subscription.machineQuota());
         }
         AcquirePlan plan = AcquirePlan.resolve(accountId, policy, user);
-        Pool chosen = null;
+        PoolBook.Pool chosen = null;
         boolean fallback = false;
         for (AcquirePlan.Step step : plan.steps()) {
             if (step instanceof PoolStep ps) {
-                Pool p = book.pools.get(ps.poolId());
+                PoolBook.Pool p = book.pools.get(ps.poolId());
                 if (p != null && p.available() > 0) {
                     chosen = p;
                     fallback = ps.fallback();
                     break;
                 }
             } else if (step instanceof AnyOrganizationStep) {
-                Map.Entry<Integer, Pool> first = book.roomyOrgs.firstEntry();
+                Map.Entry<Integer, PoolBook.Pool> first = book.roomyOrgs.firstEntry();
                 if (first != null) {
                     chosen = first.getValue();
                     break;
@@ -344,9 +293,7 @@ public final class AccountLedger {
             }
         }
         if (chosen == null) {
-            return Decision.denied(plan.exhaustedReason(), plan.exhaustedReason() == Reason.ORGANIZATION_POOL_EXHAUSTED
-                    ? "the organization pools of user " + r.userId() + " are exhausted and fallback to the account pool is off"
-                    : "no license available for user " + r.userId());
+            return Refusals.exhausted(plan.exhaustedReason(), r.userId());
         }
         if (newMachine) {
             emit(new MachineRegistered(r.product(), r.machineId(), r.now()));
@@ -367,15 +314,15 @@ public final class AccountLedger {
             return gone(sessionId);
         }
         if (userId != null && !s.userId().equals(userId)) {
-            return Decision.denied(Reason.PERMISSION_DENIED, "session " + sessionId + " belongs to another user", "session_id");
+            return Refusals.notTheOwner(sessionId);
         }
         if (!now.isBefore(s.leaseExpiresAt())) {
             emit(new SessionEnded(sessionId, Reason.SESSION_EXPIRED, now));
-            return Decision.denied(Reason.SESSION_EXPIRED, "the lease of session " + sessionId + " ran out at " + s.leaseExpiresAt(), "session_id");
+            return Refusals.leaseRanOut(sessionId, s.leaseExpiresAt());
         }
-        Book book = books.get(s.product());
+        PoolBook book = books.get(s.product());
         if (book.subscription.isExpiredAt(now)) {
-            return Decision.denied(Reason.SUBSCRIPTION_EXPIRED, "the " + s.product() + " subscription expired at " + book.subscription.expiresAt());
+            return Refusals.subscriptionExpired(s.product(), book.subscription.expiresAt());
         }
         Session renewed = s.withLease(newExpiry.isAfter(s.leaseExpiresAt()) ? newExpiry : s.leaseExpiresAt());
         // Renewals are not journaled: a restart re-leases every recovered session instead (see extendLeases).
@@ -390,7 +337,7 @@ public final class AccountLedger {
             return Decision.granted(false);
         }
         if (userId != null && !s.userId().equals(userId)) {
-            return Decision.denied(Reason.PERMISSION_DENIED, "session " + sessionId + " belongs to another user", "session_id");
+            return Refusals.notTheOwner(sessionId);
         }
         emit(new SessionEnded(sessionId, null, now));
         return Decision.granted(true);
@@ -485,7 +432,7 @@ public final class AccountLedger {
     // ---------------------------------------------------------------- machines and offline licenses
 
     public List<Machine> machines(String product, Instant now) {
-        Book book = books.get(product);
+        PoolBook book = books.get(product);
         if (book == null) {
             return List.of();
         }
@@ -510,7 +457,7 @@ public final class AccountLedger {
      * registration was removed or a session ended.
      */
     public boolean deactivateMachine(String product, String machineId, Instant now) {
-        Book book = books.get(product);
+        PoolBook book = books.get(product);
         if (book == null || !book.machines.containsKey(machineId)) {
             return false;
         }
@@ -537,12 +484,12 @@ public final class AccountLedger {
      */
     public Decision<OfflineLicense> issueOfflineLicense(String product, String machineId, Instant expiresAt,
                                                         Duration maxLength, Instant now) {
-        Book book = books.get(product);
+        PoolBook book = books.get(product);
         if (book == null || book.subscription == null) {
-            return Decision.denied(Reason.NO_SUBSCRIPTION, "account " + accountId + " has no " + product + " subscription");
+            return Refusals.noSubscription(accountId, product);
         }
         if (book.subscription.isExpiredAt(now)) {
-            return Decision.denied(Reason.SUBSCRIPTION_EXPIRED, "the " + product + " subscription expired at " + book.subscription.expiresAt());
+            return Refusals.subscriptionExpired(product, book.subscription.expiresAt());
         }
         if (!expiresAt.isAfter(now)) {
             return Decision.denied(Reason.INVALID_ARGUMENT, "expires_at must be in the future: " + expiresAt, "expires_at");
@@ -558,9 +505,9 @@ public final class AccountLedger {
         if (book.offline.containsKey(machineId)) {
             return Decision.denied(Reason.ALREADY_EXISTS, "machine " + machineId + " already holds a live offline license", "machine_id");
         }
-        boolean newMachine = !book.machines.containsKey(machineId);
-        if (newMachine && book.machines.size() >= book.subscription.machineQuota()) {
-            return Decision.denied(Reason.MACHINE_QUOTA_EXCEEDED, "machine quota of " + book.subscription.machineQuota() + " is reached");
+        boolean newMachine = !book.isRegistered(machineId);
+        if (newMachine && book.registeredMachines() >= book.subscription.machineQuota()) {
+            return Refusals.machineQuotaOnOffline(book.subscription.machineQuota());
         }
         if (book.root.available() < 1) {
             return Decision.denied(Reason.INSUFFICIENT_LICENSES, "the account pool has no available license");
@@ -577,22 +524,22 @@ public final class AccountLedger {
 
     /** The license management table of one product, from this one consistent state. */
     public LicenseUsage usage(String product, Instant now) {
-        Book book = books.get(product);
+        PoolBook book = books.get(product);
         if (book != null) {
             pruneOffline(book, now);
         }
         List<PoolRow> rows = new ArrayList<>(orgs.size() + 1);
         String name = account == null ? accountId : account.name();
-        Pool root = book == null ? new Pool(accountId, -1) : book.root;
+        PoolBook.Pool root = book == null ? new PoolBook.Pool(accountId, -1) : book.root;
         rows.add(new PoolRow(accountId, name, null, root.dedicated, root.pool(), root.inUse));
         forEachOrgPreorder(org -> {
-            Pool p = book == null ? null : book.pools.get(org.id());
+            PoolBook.Pool p = book == null ? null : book.pools.get(org.id());
             rows.add(p == null
                     ? new PoolRow(org.id(), org.name(), parentKey(org), 0, 0, 0)
                     : new PoolRow(org.id(), org.name(), parentKey(org), p.dedicated, p.pool(), p.inUse));
         });
         return new LicenseUsage(accountId, product, book == null ? null : book.subscription, rows,
-                book == null ? 0 : book.machines.size(), book == null ? 0 : book.offline.size());
+                book == null ? 0 : book.registeredMachines(), book == null ? 0 : book.offline.size());
     }
 
     /** The products this account has any state for. */
@@ -621,7 +568,7 @@ public final class AccountLedger {
             }
             long childSum = 0;
             for (String child : children.getOrDefault(p.id, List.of())) {
-                Pool c = book.pools.get(child);
+                PoolBook.Pool c = book.pools.get(child);
                 childSum += c == null ? 0 : c.dedicated;
             }
             if (childSum != p.allocated) {
@@ -683,7 +630,7 @@ public final class AccountLedger {
             book.machines.forEach((id, reg) -> out.accept(new MachineRegistered(product, id, reg.at())));
             book.offline.values().forEach(l -> out.accept(new OfflineLicenseIssued(l)));
             for (Organization o : ordered) {
-                Pool p = book.pools.get(o.id());
+                PoolBook.Pool p = book.pools.get(o.id());
                 if (p != null && p.dedicated > 0) {
                     out.accept(new DedicatedSet(o.id(), product, p.dedicated));
                 }
@@ -712,22 +659,22 @@ public final class AccountLedger {
         } else if (event instanceof SessionEnded e) {
             applySessionEnded(e);
         } else if (event instanceof MachineRegistered e) {
-            book(e.product()).machines.putIfAbsent(e.machineId(), new Registration(e.machineId(), e.at()));
+            book(e.product()).machines.putIfAbsent(e.machineId(), new PoolBook.Registration(e.machineId(), e.at()));
         } else if (event instanceof MachineDeactivated e) {
             book(e.product()).machines.remove(e.machineId());
         } else if (event instanceof DedicatedSet e) {
             applyDedicated(e);
         } else if (event instanceof SubscriptionSet e) {
-            Book book = book(e.subscription().product());
+            PoolBook book = book(e.subscription().product());
             book.subscription = e.subscription();
             book.root.dedicated = e.subscription().licenses() - book.offline.size();
         } else if (event instanceof OfflineLicenseIssued e) {
-            Book book = book(e.license().product());
+            PoolBook book = book(e.license().product());
             if (book.offline.put(e.license().machineId(), e.license()) == null) {
                 book.root.dedicated--;
             }
         } else if (event instanceof OfflineLicenseExpired e) {
-            Book book = book(e.product());
+            PoolBook book = book(e.product());
             if (book.offline.remove(e.machineId()) != null) {
                 book.root.dedicated++;
             }
@@ -760,10 +707,10 @@ public final class AccountLedger {
     private void applySessionStarted(Session s) {
         sessions.put(s.id(), s);
         leases.add(s);
-        Book book = book(s.product());
-        Pool p = s.poolId().equals(accountId) ? book.root : orgPool(book, s.poolId());
+        PoolBook book = book(s.product());
+        PoolBook.Pool p = s.poolId().equals(accountId) ? book.root : orgPool(book, s.poolId());
         p.inUse++;
-        touch(book, p);
+        book.touch(p);
         if (!s.requestId().isEmpty()) {
             byRequest.computeIfAbsent(s.userId(), u -> new HashMap<>()).put(s.requestId(), s.id());
         }
@@ -773,10 +720,10 @@ public final class AccountLedger {
         Session s = sessions.remove(e.sessionId());
         if (s != null) {
             leases.remove(s);
-            Book book = book(s.product());
-            Pool p = book.pools.get(s.poolId());
+            PoolBook book = book(s.product());
+            PoolBook.Pool p = book.pools.get(s.poolId());
             p.inUse--;
-            touch(book, p);
+            book.touch(p);
             if (!s.requestId().isEmpty()) {
                 Map<String, String> ofUser = byRequest.get(s.userId());
                 if (ofUser != null && ofUser.remove(s.requestId(), s.id()) && ofUser.isEmpty()) {
@@ -791,15 +738,15 @@ public final class AccountLedger {
 
     private void applyDedicated(DedicatedSet e) {
         Organization org = orgs.get(e.orgId());
-        Book book = book(e.product());
-        Pool pool = orgPool(book, org.id());
-        Pool parent = parentPool(book, org);
+        PoolBook book = book(e.product());
+        PoolBook.Pool pool = orgPool(book, org.id());
+        PoolBook.Pool parent = parentPool(book, org);
         long current = pool.dedicated;
         if (e.licenses() > 0) {
             pool.dedicated = e.licenses();
             parent.allocated += e.licenses() - current;
-            touch(book, pool);
-            touch(book, parent);
+            book.touch(pool);
+            book.touch(parent);
             return;
         }
         // Revoke: the subtree's licenses go back to the parent and its sessions move with them.
@@ -820,31 +767,183 @@ public final class AccountLedger {
         for (Session s : moving) {
             replaceSession(s, s.withPool(parent.id));
         }
+        // Counted from the pools, not the sessions: a ledger that mirrors a shared store has counts only.
+        long moved = 0;
         for (String id : subtree) {
-            Pool p = book.pools.get(id);
+            PoolBook.Pool p = book.pools.get(id);
             if (p != null) {
+                moved += p.inUse;
                 p.dedicated = 0;
                 p.allocated = 0;
                 p.inUse = 0;
-                touch(book, p);
+                book.touch(p);
             }
         }
         parent.allocated -= current;
-        parent.inUse += moving.size();
-        touch(book, parent);
+        parent.inUse += moved;
+        book.touch(parent);
+    }
+
+    /**
+     * The answer to an acquire whose request id already names a live session: that session again,
+     * or a refusal when the request asked for another product or machine.
+     */
+    public static Decision<Session> sameRequest(Session existing, AcquireRequest r) {
+        if (!existing.product().equals(r.product()) || !existing.machineId().equals(r.machineId())) {
+            return Refusals.requestIdTaken(r.requestId());
+        }
+        return Decision.granted(existing);
+    }
+
+    // ---------------------------------------------------------------- a shared store's configuration
+
+    /**
+     * A ledger rebuilt from {@link #exportConfiguration}: what a node of a shared store decides
+     * from. It holds no sessions or machines; {@link #observe} tells it what the store counted.
+     */
+    public static AccountLedger ofConfiguration(String accountId, List<LedgerEvent> configuration, Journal changes) {
+        AccountLedger ledger = new AccountLedger(accountId, changes, Duration.ofMillis(1));
+        configuration.forEach(ledger::apply);
+        return ledger;
+    }
+
+    /**
+     * The configuration alone (account, policy, organizations, users, subscriptions, dedicated
+     * licenses, offline licenses): no credentials, machines, sessions or tombstones.
+     */
+    public List<LedgerEvent> exportConfiguration() {
+        List<LedgerEvent> out = new ArrayList<>();
+        export(event -> {
+            if (!(event instanceof CredentialAdded || event instanceof CredentialRevoked || event instanceof MachineRegistered
+                    || event instanceof SessionStarted || event instanceof SessionEnded)) {
+                out.add(event);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * What a shared store counted for one product: live sessions per pool, registered machines, and
+     * which of the machines a verb is about are registered. The rules then decide from these.
+     */
+    public void observe(String product, Map<String, Long> inUseByPool, long registeredMachines, Set<String> registeredAmongAsked) {
+        PoolBook book = book(product);
+        for (String id : poolIds()) {
+            PoolBook.Pool p = id.equals(accountId) ? book.root : orgPool(book, id);
+            p.inUse = inUseByPool.getOrDefault(id, 0L);
+            book.touch(p);
+        }
+        book.observeMachines(registeredMachines, registeredAmongAsked);
+    }
+
+    /** The account pool, then every organization in creation order. */
+    public List<String> poolIds() {
+        List<String> out = new ArrayList<>(orgs.size() + 1);
+        out.add(accountId);
+        out.addAll(orgs.keySet());
+        return out;
+    }
+
+    /** Every pool's size ({@code dedicated - allocated}) for the product, in {@link #poolIds} order. */
+    public Map<String, Long> poolSizes(String product) {
+        PoolBook book = books.get(product);
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (String id : poolIds()) {
+            PoolBook.Pool p = book == null ? null : book.pools.get(id);
+            out.put(id, p == null ? 0L : p.pool());
+        }
+        return out;
+    }
+
+    /** The organization and every organization below it. */
+    public List<String> subtree(String orgId) {
+        List<String> out = new ArrayList<>();
+        Deque<String> todo = new ArrayDeque<>();
+        todo.push(orgId);
+        while (!todo.isEmpty()) {
+            String id = todo.pop();
+            out.add(id);
+            children.getOrDefault(id, List.of()).forEach(todo::push);
+        }
+        return out;
+    }
+
+    /** The pool an organization's licenses come from: its parent's, or the account pool. */
+    public String parentPoolId(String orgId) {
+        return parentKey(orgs.get(orgId));
+    }
+
+    /** Whether the machine is registered for the product (as the store counted, for a mirror). */
+    public boolean isRegistered(String product, String machineId) {
+        PoolBook book = books.get(product);
+        return book != null && book.isRegistered(machineId);
+    }
+
+    /** Whether a live offline license binds the machine (its registration then cannot be removed). */
+    public boolean holdsOfflineLicense(String product, String machineId, Instant now) {
+        return liveOfflineLicense(product, machineId, now) != null;
+    }
+
+    /** The machine's offline license while it is live, else null. */
+    public OfflineLicense liveOfflineLicense(String product, String machineId, Instant now) {
+        PoolBook book = books.get(product);
+        OfflineLicense license = book == null ? null : book.offline.get(machineId);
+        return license != null && license.isLiveAt(now) ? license : null;
+    }
+
+    /**
+     * What an acquire by {@code userId} may take, for a store that counts sessions itself: the
+     * user's {@link AcquirePlan} as pools with their sizes (see {@link AcquireCandidates}).
+     */
+    public AcquireCandidates acquireCandidates(String product, String userId) {
+        PoolBook book = books.get(product);
+        if (book == null || book.subscription == null) {
+            return AcquireCandidates.refused(null, Refusals.noSubscription(accountId, product));
+        }
+        Subscription sub = book.subscription;
+        User user = users.get(userId);
+        if (user == null) {
+            return AcquireCandidates.refused(sub, Refusals.unknownAgentUser(accountId, userId));
+        }
+        AcquirePlan plan = AcquirePlan.resolve(accountId, policy, user);
+        List<AcquireCandidates.Candidate> out = new ArrayList<>();
+        Set<String> listed = new LinkedHashSet<>();
+        for (AcquirePlan.Step step : plan.steps()) {
+            if (step instanceof PoolStep ps) {
+                PoolBook.Pool p = book.pools.get(ps.poolId());
+                if (p != null && listed.add(p.id)) {
+                    boolean root = p == book.root;
+                    // The account pool's offline licenses are counted by the store at its own "now".
+                    long size = root ? p.pool() + book.offline.size() : p.pool();
+                    if (size > 0) {
+                        out.add(new AcquireCandidates.Candidate(p.id, size, ps.fallback(), root));
+                    }
+                }
+            } else if (step instanceof AnyOrganizationStep) {
+                // Every organization that could have room, in creation order (pools of size 0 never do).
+                for (String id : orgs.keySet()) {
+                    PoolBook.Pool p = book.pools.get(id);
+                    if (p != null && p.pool() > 0 && listed.add(id)) {
+                        out.add(new AcquireCandidates.Candidate(id, p.pool(), false, false));
+                    }
+                }
+            }
+        }
+        List<Instant> offlineEnds = book.offline.values().stream().map(OfflineLicense::expiresAt).toList();
+        return new AcquireCandidates(out, plan.exhaustedReason(), sub, offlineEnds, null);
     }
 
     // ---------------------------------------------------------------- helpers
 
-    private Book book(String product) {
-        return books.computeIfAbsent(product, p -> new Book(p, accountId));
+    private PoolBook book(String product) {
+        return books.computeIfAbsent(product, p -> new PoolBook(p, accountId));
     }
 
-    private Pool orgPool(Book book, String orgId) {
-        return book.pools.computeIfAbsent(orgId, id -> new Pool(id, orgOrdinals.get(id)));
+    private PoolBook.Pool orgPool(PoolBook book, String orgId) {
+        return book.pools.computeIfAbsent(orgId, id -> new PoolBook.Pool(id, orgOrdinals.get(id)));
     }
 
-    private Pool parentPool(Book book, Organization org) {
+    private PoolBook.Pool parentPool(PoolBook book, Organization org) {
         return org.parentId() == null ? book.root : orgPool(book, org.parentId());
     }
 
@@ -856,22 +955,11 @@ public final class AccountLedger {
         return org.parentId() == null ? "the account pool" : "organization " + org.parentId();
     }
 
-    private static void touch(Book book, Pool p) {
-        if (p.ordinal < 0) {
-            return;
-        }
-        if (p.available() > 0) {
-            book.roomyOrgs.put(p.ordinal, p);
-        } else {
-            book.roomyOrgs.remove(p.ordinal);
-        }
-    }
-
     /**
      * Offline licenses past their expiry stop counting. Journaled as a fact like any other change,
      * so a replay reaches exactly the state whose room later grants relied on.
      */
-    private void pruneOffline(Book book, Instant now) {
+    private void pruneOffline(PoolBook book, Instant now) {
         if (book.offline.isEmpty()) {
             return;
         }
@@ -894,11 +982,7 @@ public final class AccountLedger {
 
     private Decision<Session> gone(String sessionId) {
         Tombstone t = tombstones.get(sessionId);
-        if (t != null) {
-            return Decision.denied(t.cause(), "session " + sessionId + (t.cause() == Reason.SESSION_EXPIRED
-                    ? " expired at " : " was terminated at ") + t.at(), "session_id");
-        }
-        return Decision.denied(Reason.SESSION_NOT_FOUND, "no live session " + sessionId, "session_id");
+        return t != null ? Refusals.sessionEnded(sessionId, t.cause(), t.at()) : Refusals.sessionNotFound(sessionId);
     }
 
     private void forEachOrgPreorder(Consumer<Organization> visit) {
@@ -921,8 +1005,8 @@ public final class AccountLedger {
      * The registered machine's own id instance: a million sessions on a few thousand machines then
      * hold a few thousand strings, not a million copies.
      */
-    private static String canonicalMachineId(Book book, String machineId) {
-        Registration r = book.machines.get(machineId);
+    private static String canonicalMachineId(PoolBook book, String machineId) {
+        PoolBook.Registration r = book.machines.get(machineId);
         return r == null ? machineId : r.machineId();
     }
 }

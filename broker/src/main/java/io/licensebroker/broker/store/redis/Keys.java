@@ -6,15 +6,14 @@ package io.licensebroker.broker.store.redis;
  * over the cluster's masters by their id. The few global keys share the tag {@code {@g}} (an
  * account id cannot contain '@'), so a global script may touch several of them at once.
  *
- * <p>Per account (see the scripts under {@code resources/redis} for their encodings): {@code a}
- * the account hash (name, policy, configuration version, counters, reap index hint); {@code o},
- * {@code ol}, {@code ch:<parent>} organizations, their creation order and children; {@code u}
- * users; {@code sub:<product>} the subscription; {@code pd:<product>} dedicated and
- * {@code pa:<product>} allocated licenses; {@code room:<product>} organizations with room;
- * {@code ps:<product>:<pool>} live sessions per pool; {@code mc:<product>} registered machines;
- * {@code mx:<product>:<machine>} live sessions per machine; {@code off:<product>} and
- * {@code offx:<product>} offline licenses; {@code prods} the products with a subscription or dedicated licenses; {@code s:<session>} one session; {@code lz} sessions by
- * lease end; {@code sl} sessions by id; {@code rq} idempotency keys; {@code t:<session>} tombstones.
+ * <p>Per account (see the scripts under {@code resources/redis}): {@code a} the account hash (name
+ * {@code n}, configuration version {@code cv} and configuration {@code cfg} — the core's events,
+ * see {@link AccountConfigs} —, subscription ends {@code x:<product>} for renew's time guard,
+ * state-loss counters, reap index hint, ticket key); {@code ps:<product>:<pool>} live sessions per
+ * pool (its in_use); {@code mc:<product>} registered machines; {@code mx:<product>:<machine>} live
+ * sessions per machine; {@code prods} the products with configuration; {@code s:<session>} one
+ * session; {@code lz} sessions by lease end; {@code sl} sessions by id; {@code rq} idempotency
+ * keys; {@code t:<session>} tombstones; {@code op:<id>} kept replies of changes.
  */
 final class Keys {
     private static final String GLOBAL = "lb:{@g}:";

@@ -10,26 +10,21 @@ import java.util.HexFormat;
 
 /**
  * One Lua script from {@code resources/redis}, with the SHA1 that EVALSHA names it by. Account
- * scripts get {@code common.lua} (argument conventions and shared rules) prepended, and their
- * body becomes the function common.lua's {@code finish} runs.
+ * scripts get {@code common.lua} (named arguments, time, state-loss check, exactly-once replies)
+ * and the libraries they need prepended, and their body becomes the function {@code finish} runs.
  */
 record Script(String name, String body, String sha) {
+    /** Session upkeep, for the scripts that start, end or list sessions. */
+    private static final String SESSIONS_LIB = "sessions_lib";
 
     static final Script ACCOUNT_CREATE = account("account_create");
-    static final Script SUBSCRIPTION_SET = account("subscription_set");
-    static final Script ORG_CREATE = account("org_create");
-    static final Script DEDICATED_SET = account("dedicated_set");
-    static final Script USER_UPSERT = account("user_upsert");
-    static final Script POLICY_SET = account("policy_set");
-    static final Script ACQUIRE = account("acquire");
-    static final Script RENEW = account("renew");
-    static final Script RELEASE = account("release");
-    static final Script TERMINATE = account("terminate");
-    static final Script MACHINE_DEACTIVATE = account("machine_deactivate");
-    static final Script OFFLINE_ISSUE = account("offline_issue");
-    static final Script REAP = account("reap");
-    static final Script READ = account("read");
-    static final Script SESSIONS = account("sessions");
+    static final Script OBSERVE = account("observe");
+    static final Script APPLY = account("apply", SESSIONS_LIB);
+    static final Script ACQUIRE = account("acquire", SESSIONS_LIB);
+    static final Script RENEW = account("renew", SESSIONS_LIB);
+    static final Script RELEASE = account("release", SESSIONS_LIB);
+    static final Script REAP = account("reap", SESSIONS_LIB);
+    static final Script SESSIONS = account("sessions", SESSIONS_LIB);
     static final Script SESSION_KEY = account("session_key");
     static final Script ORG_RESERVE = global("global_org_reserve");
     static final Script CREDENTIAL_ADD = global("global_credential_add");
@@ -38,8 +33,12 @@ record Script(String name, String body, String sha) {
     static final Script PROBE = global("global_probe");
 
     /** The verb runs inside common.lua's {@code finish}, which adds what every reply carries. */
-    private static Script account(String name) {
-        return of(name, resource("common") + "\nreturn finish(function()\n" + resource(name) + "\nend)\n");
+    private static Script account(String name, String... libraries) {
+        StringBuilder body = new StringBuilder(resource("common")).append('\n');
+        for (String library : libraries) {
+            body.append(resource(library)).append('\n');
+        }
+        return of(name, body.append("return finish(function()\n").append(resource(name)).append("\nend)\n").toString());
     }
 
     private static Script global(String name) {

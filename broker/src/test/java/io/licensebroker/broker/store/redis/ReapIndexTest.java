@@ -86,7 +86,7 @@ class ReapIndexTest {
     }
 
     private RedisStore store(Duration reindexEvery) {
-        RedisStore store = RedisStore.connect(RedisStoreContractTest.options(REDIS.uri()).withReindexEvery(reindexEvery));
+        RedisStore store = RedisStore.connect(RedisStoreContractTest.options(REDIS.uri()).toBuilder().reindexEvery(reindexEvery).build());
         stores.add(store);
         return store;
     }

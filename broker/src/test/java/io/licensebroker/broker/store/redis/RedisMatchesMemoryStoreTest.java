@@ -59,8 +59,8 @@ class RedisMatchesMemoryStoreTest {
         // Tombstones are kept longer than the run lasts: the ledger forgets them only when reaping,
         // Redis at their age, and that difference is not what this test is about.
         try (LicenseStore memory = MemoryStore.volatileStore(Duration.ofDays(30));
-             LicenseStore redisStore = RedisStore.connect(RedisStoreContractTest.options(REDIS.uri())
-                     .withTombstoneRetention(Duration.ofDays(30)))) {
+             LicenseStore redisStore = RedisStore.connect(RedisStoreContractTest.options(REDIS.uri()).toBuilder()
+                     .tombstoneRetention(Duration.ofDays(30)).build())) {
             new Run(seed, memory, redisStore).go();
         }
     }

@@ -49,7 +49,7 @@ class RedisServerTimeTest {
 
     @Test
     void nodesWithSkewedClocksAgreeOnLeaseExpiry() {
-        RedisStore.Options options = RedisStore.Options.defaults(REDIS.uri()).withCommandTimeout(Duration.ofSeconds(5));
+        RedisStoreOptions options = RedisStoreOptions.builder(REDIS.uri()).commandTimeout(Duration.ofSeconds(5)).build();
         behindStore = RedisStore.connect(options);
         aheadStore = RedisStore.connect(options);
         Instant realNow = Instant.now();

@@ -187,10 +187,10 @@ class RedisStateLossTest {
                 readmitted.incrementAndGet();
             }
         };
-        RedisStore store = RedisStore.connect(RedisStoreContractTest.options(redis.uri())
-                .withCommandTimeout(Duration.ofSeconds(2))
-                .withLearningPeriod(learning)
-                .withObserver(observer));
+        RedisStore store = RedisStore.connect(RedisStoreContractTest.options(redis.uri()).toBuilder()
+                .commandTimeout(Duration.ofSeconds(2))
+                .learningPeriod(learning)
+                .observer(observer).build());
         closing.add(0, store);
         return store;
     }

@@ -23,11 +23,11 @@ class RedisStoreContractTest extends LicenseStoreContractTest {
         return RedisStore.connect(options(REDIS.uri()));
     }
 
-    static RedisStore.Options options(String uri) {
-        return RedisStore.Options.defaults(uri)
-                .withTimeSource(RedisStore.TimeSource.CALLER)
+    static RedisStoreOptions options(String uri) {
+        return RedisStoreOptions.builder(uri)
+                .timeSource(RedisStore.TimeSource.CALLER)
                 // generous: a slow CI machine must not turn into UNAVAILABLE answers
-                .withCommandTimeout(Duration.ofSeconds(5));
+                .commandTimeout(Duration.ofSeconds(5)).build();
     }
 
     static Path tempDir(String name) {

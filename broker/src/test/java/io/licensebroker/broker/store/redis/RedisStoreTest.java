@@ -1,6 +1,11 @@
 package io.licensebroker.broker.store.redis;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.licensebroker.broker.core.Account;
+import io.licensebroker.broker.core.AccountLedger;
+import io.licensebroker.broker.core.Journal;
+import io.licensebroker.broker.core.LedgerEvent;
+import io.licensebroker.broker.core.Organization;
 import io.licensebroker.broker.core.AcquireRequest;
 import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.Ids;
@@ -103,36 +108,58 @@ class RedisStoreTest {
     void reSentChangesAnswerWhatTheirFirstRunDid() {
         RedisStore store = store();
         Instant now = Instant.parse("2030-01-01T00:00:00Z");
-        assertEquals(List.of("OK"), replay(Script.ACCOUNT_CREATE, "AC-1", "op-1", now, "One"));
-        assertEquals(List.of("OK"), replay(Script.ACCOUNT_CREATE, "AC-1", "op-1", now, "One"), "re-sent");
+        String config = AccountConfigs.encode("AC-1", List.of(new LedgerEvent.AccountCreated(new Account("AC-1", "One"))));
+        String create = "{\"name\":\"One\",\"config\":\"" + config + "\"}";
+        assertEquals("ok", replay(Script.ACCOUNT_CREATE, "AC-1", "op-1", now, create).path("outcome").asText());
+        assertEquals("ok", replay(Script.ACCOUNT_CREATE, "AC-1", "op-1", now, create).path("outcome").asText(), "re-sent");
         assertEquals(Reason.ALREADY_EXISTS, ((Decision.Denied<Account>) join(store.createAccount(new Account("AC-1", "One")))).reason(),
                 "a second createAccount is still refused");
         assertTrue(join(store.setSubscription("AC-1", "KRE", 2, 10, now.plus(Duration.ofDays(30)), now)).isGranted());
         assertTrue(join(store.upsertUser("AC-1", "u", null, List.of())).isGranted());
 
-        assertEquals(List.of("OK"), replay(Script.ORG_CREATE, "AC-1", "op-2", now, "OG-900", "", "Org"));
-        assertEquals(List.of("OK"), replay(Script.ORG_CREATE, "AC-1", "op-2", now, "OG-900", "", "Org"), "re-sent");
+        // A change applied at the version it was computed from; its re-send is not "out of date".
+        String version = replay(Script.OBSERVE, "AC-1", "", now, "{\"version\":\"\",\"product\":\"\",\"pools\":[],\"machines\":[]}")
+                .path("version").asText();
+        List<LedgerEvent> withOrg = new ArrayList<>(AccountLedger.ofConfiguration("AC-1", List.of(
+                new LedgerEvent.AccountCreated(new Account("AC-1", "One"))), Journal.NONE).exportConfiguration());
+        withOrg.add(new LedgerEvent.OrganizationCreated(new Organization("OG-900", "AC-1", null, "Org")));
+        String apply = "{\"version\":\"" + version + "\",\"config\":\"" + AccountConfigs.encode("AC-1", withOrg) + "\"}";
+        JsonNode first = replay(Script.APPLY, "AC-1", "op-2", now, apply);
+        assertEquals("ok", first.path("outcome").asText());
+        assertEquals(first, replay(Script.APPLY, "AC-1", "op-2", now, apply), "re-sent");
+        assertEquals("stale", replay(Script.APPLY, "AC-1", "op-3", now, apply).path("outcome").asText(), "a new call at the old version");
         assertEquals(List.of("OG-900"), join(store.organizations("AC-1")).value().stream().map(o -> o.id()).toList());
+    }
 
-        Session session = join(store.acquire("AC-1", new AcquireRequest("KRE", "u", "m", "", "AC-1.bbbbbbbbbbbbbbbbbbbbbbbbbb",
+    @Test
+    void aReSentReleaseAnswersThatItReleased() {
+        RedisStore store = store();
+        Instant now = Instant.parse("2030-01-01T00:00:00Z");
+        assertTrue(join(store.createAccount(new Account("AC-2", "Two"))).isGranted());
+        assertTrue(join(store.setSubscription("AC-2", "KRE", 2, 10, now.plus(Duration.ofDays(30)), now)).isGranted());
+        assertTrue(join(store.upsertUser("AC-2", "u", null, List.of())).isGranted());
+        Session session = join(store.acquire("AC-2", new AcquireRequest("KRE", "u", "m", "", "AC-2.bbbbbbbbbbbbbbbbbbbbbbbbbb",
                 now, now.plusSeconds(60)))).value();
-        String name = Ids.sessionName(session.id());
-        assertEquals(List.of("OK", 1L), replay(Script.RELEASE, "AC-1", "op-3", now, name, "u"));
-        assertEquals(List.of("OK", 1L), replay(Script.RELEASE, "AC-1", "op-3", now, name, "u"), "re-sent: it did release");
-        assertEquals(List.of("OK", 0L), replay(Script.RELEASE, "AC-1", "op-4", now, name, "u"), "a second release");
-        assertEquals(0, join(store.usage("AC-1", "KRE", now)).value().row("AC-1").inUse());
-        assertFalse(join(store.release("AC-1", session.id(), "u", now)).value());
+        String release = "{\"sid\":\"" + Ids.sessionName(session.id()) + "\",\"user\":\"u\",\"cause\":\"\"}";
+        assertEquals("1", replay(Script.RELEASE, "AC-2", "op-3", now, release).path("ended").asText());
+        assertEquals("1", replay(Script.RELEASE, "AC-2", "op-3", now, release).path("ended").asText(), "re-sent: it did release");
+        assertEquals("0", replay(Script.RELEASE, "AC-2", "op-4", now, release).path("ended").asText(), "a second release");
+        assertEquals(0, join(store.usage("AC-2", "KRE", now)).value().row("AC-2").inUse());
+        assertFalse(join(store.release("AC-2", session.id(), "u", now)).value());
     }
 
     /** Runs {@code script} as the store would, with the operation id {@code op}; answers the verb's reply. */
-    private static List<Object> replay(Script script, String accountId, String op, Instant now, String... verbArgs) {
-        List<String> args = new ArrayList<>(List.of(accountId, "C", Long.toString(now.toEpochMilli()), "600000", "test-node", "0", "0",
-                op, "60000"));
-        args.addAll(List.of(verbArgs));
-        List<Object> wrapped = new ArrayList<>();
-        REDIS.server().with(c -> wrapped.addAll(c.sync().<List<Object>>eval(script.body(), ScriptOutputType.MULTI,
-                new String[]{Keys.account(accountId)}, args.toArray(new String[0]))));
-        return wrapped.subList(2, wrapped.size());
+    private static JsonNode replay(Script script, String accountId, String op, Instant now, String request) {
+        String common = "{\"time\":\"C\",\"now\":\"" + now.toEpochMilli() + "\",\"tombstone\":\"600000\",\"node\":\"test-node\","
+                + "\"known\":\"0\",\"learn\":\"0\",\"op\":\"" + op + "\",\"op_ms\":\"60000\"}";
+        String[] reply = new String[1];
+        REDIS.server().with(c -> reply[0] = c.sync().eval(script.body(), ScriptOutputType.VALUE,
+                new String[]{Keys.account(accountId)}, common, request));
+        try {
+            return ScriptRunner.JSON.readTree(reply[0]).path("reply");
+        } catch (Exception e) {
+            throw new AssertionError(reply[0], e);
+        }
     }
 
     @Test

@@ -1,0 +1,261 @@
+package io.licensebroker.broker.store.redis;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.licensebroker.broker.core.AccountLedger;
+import io.licensebroker.broker.core.Decision;
+import io.licensebroker.broker.core.Journal;
+import io.licensebroker.broker.core.LedgerEvent;
+import io.licensebroker.broker.core.Refusals;
+import io.licensebroker.broker.core.StoreUnavailableException;
+import io.licensebroker.broker.core.Subscription;
+import io.licensebroker.broker.store.memory.EventEncoding;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+import static java.util.concurrent.CompletableFuture.completedFuture;
+
+/**
+ * Where the Redis store's rules come from: the core's {@link AccountLedger}, run on this node over
+ * the account's configuration. Redis keeps each account's configuration (everything but sessions
+ * and machines) as one value with a version; nodes cache it by version.
+ *
+ * <p>An admin change: read the configuration and the counts the rules need (one script,
+ * observe.lua), let the core decide on a ledger built from them, and send what it decided — the
+ * new configuration, the sessions to move, the machine to register — with the version it read and
+ * one guard per pool the change made smaller ("its live sessions stay within its new size"). The
+ * apply script takes it only if the version and every guard still hold; otherwise the node reads
+ * again and the core decides again. So Redis decides nothing, and every rule, refusal and word is
+ * the core's, exactly as the embedded store says it.
+ */
+final class AccountConfigs {
+    /** Attempts of one change while others keep changing the account meanwhile. */
+    private static final int MAX_ATTEMPTS = 16;
+    private static final Base64.Encoder B64 = Base64.getEncoder();
+    private static final Base64.Decoder B64D = Base64.getDecoder();
+
+    /** One version of an account's configuration; {@code replica} is only ever read. */
+    record Config(String version, String encoded, AccountLedger replica) {
+    }
+
+    /** What observe.lua counted, with the configuration it counted under. */
+    record Observed(Config config, String name, Map<String, Long> inUse, long machines, Set<String> registered, JsonNode machineList) {
+    }
+
+    /** What a change decided, and what apply.lua answered (null when nothing was applied). */
+    record Outcome<T>(Decision<T> decision, JsonNode applied) {
+    }
+
+    /** Extra steps a change asks apply.lua for, beyond what the ledger's events say. */
+    static final class Effects {
+        ObjectNode endMachine;
+
+        void endMachine(String product, String machineId, String cause, boolean unregister) {
+            endMachine = ScriptRunner.request().put("product", product).put("id", machineId).put("cause", cause)
+                    .put("unregister", unregister);
+        }
+    }
+
+    @FunctionalInterface
+    interface Verb<T> {
+        Decision<T> decide(AccountLedger ledger, Effects effects);
+    }
+
+    private final ScriptRunner scripts;
+    private final Cache<String, Config> cache = Caffeine.newBuilder().maximumSize(100_000)
+            .expireAfterAccess(Duration.ofMinutes(10)).build();
+
+    AccountConfigs(ScriptRunner scripts) {
+        this.scripts = scripts;
+    }
+
+    /** The configuration an account's new state starts from. */
+    static String encode(String accountId, List<LedgerEvent> configuration) {
+        return B64.encodeToString(EventEncoding.encode(accountId, configuration));
+    }
+
+    /** A ledger over this configuration that may be changed (the cached replica never is). */
+    static AccountLedger fresh(String accountId, String encoded, Journal changes) {
+        return AccountLedger.ofConfiguration(accountId, EventEncoding.decode(B64D.decode(encoded)), changes);
+    }
+
+    /** The cached configuration, if any (it may be out of date: a script checks the version). */
+    Config cached(String accountId) {
+        return cache.getIfPresent(accountId);
+    }
+
+    /** Remembers the configuration a script answered with (stale.version, stale.config). */
+    Config learn(String accountId, JsonNode reply) {
+        String version = reply.path("version").asText();
+        Config current = cache.getIfPresent(accountId);
+        if (current != null && current.version().equals(version)) {
+            return current;
+        }
+        String encoded = reply.path("config").asText();
+        Config config = new Config(version, encoded, fresh(accountId, encoded, Journal.NONE));
+        cache.put(accountId, config);
+        return config;
+    }
+
+    /**
+     * Reads the configuration and, for {@code product} (null: none), the live sessions of every
+     * pool, the registered machines and which of {@code machines} are registered. Null when there
+     * is no such account.
+     */
+    CompletableFuture<Observed> observe(String accountId, String product, List<String> machines, boolean listMachines) {
+        return observe(accountId, product, machines, listMachines, null, 0);
+    }
+
+    private CompletableFuture<Observed> observe(String accountId, String product, List<String> machines, boolean listMachines,
+                                                Instant now, int attempt) {
+        Config known = cache.getIfPresent(accountId);
+        ObjectNode req = ScriptRunner.request().put("version", known == null ? "" : known.version())
+                .put("product", product == null ? "" : product).put("list_machines", listMachines);
+        ArrayNode pools = req.putArray("pools");
+        if (known != null && product != null) {
+            known.replica().poolIds().forEach(pools::add);
+        }
+        ArrayNode asked = req.putArray("machines");
+        machines.forEach(asked::add);
+        return scripts.run(accountId, now, Script.OBSERVE, req).thenCompose(reply -> {
+            if (!"ok".equals(ScriptRunner.outcome(reply))) {
+                return completedFuture(null);
+            }
+            Config config = reply.hasNonNull("config") ? learn(accountId, reply) : known;
+            if (product != null && config != known && attempt < MAX_ATTEMPTS) {
+                // The pools were counted for another version: count those of this one.
+                return observe(accountId, product, machines, listMachines, now, attempt + 1);
+            }
+            Map<String, Long> inUse = new HashMap<>();
+            reply.path("in_use").fields().forEachRemaining(e -> inUse.put(e.getKey(), e.getValue().asLong()));
+            Set<String> registered = new HashSet<>();
+            reply.path("registered").forEach(m -> registered.add(m.asText()));
+            return completedFuture(new Observed(config, reply.path("name").asText(), inUse, reply.path("machines").asLong(),
+                    registered, reply.path("machine_list")));
+        });
+    }
+
+    /** A ledger for {@code observed} that knows its counts of {@code product} (null: none). */
+    static AccountLedger counted(String accountId, Observed observed, String product, Journal changes) {
+        AccountLedger ledger = fresh(accountId, observed.config().encoded(), changes);
+        if (product != null) {
+            ledger.observe(product, observed.inUse(), observed.machines(), observed.registered());
+        }
+        return ledger;
+    }
+
+    /**
+     * Decides a change with the core and applies it atomically (see the class comment). {@code
+     * product} is the product whose counts the rules need (null: none); {@code machines} the
+     * machines whose registration they need.
+     */
+    <T> CompletableFuture<Outcome<T>> change(String accountId, String product, List<String> machines, Instant now, Verb<T> verb) {
+        return attempt(accountId, product, machines, now, verb, 1);
+    }
+
+    private <T> CompletableFuture<Outcome<T>> attempt(String accountId, String product, List<String> machines, Instant now,
+                                                     Verb<T> verb, int attempt) {
+        return observe(accountId, product, machines, false, now, 0).thenCompose(observed -> {
+            if (observed == null) {
+                return completedFuture(new Outcome<>(Refusals.<T>accountNotFound(accountId), null));
+            }
+            List<LedgerEvent> events = new ArrayList<>();
+            AccountLedger ledger = counted(accountId, observed, product, (account, seq, event) -> events.add(event));
+            Map<String, Long> sizesBefore = product == null ? Map.of() : ledger.poolSizes(product);
+            Effects effects = new Effects();
+            Decision<T> decision = verb.decide(ledger, effects);
+            if (!decision.isGranted() || (events.isEmpty() && effects.endMachine == null)) {
+                // Decided from one consistent read; nothing to write.
+                return completedFuture(new Outcome<>(decision, null));
+            }
+            ObjectNode req = applyRequest(accountId, observed.config(), ledger, events, effects, product, sizesBefore);
+            return scripts.runOnce(accountId, now, Script.APPLY, req).thenCompose(reply -> {
+                switch (ScriptRunner.outcome(reply)) {
+                    case "ok" -> {
+                        if (req.has("config")) {
+                            String version = reply.path("version").asText();
+                            String encoded = req.path("config").asText();
+                            cache.put(accountId, new Config(version, encoded, fresh(accountId, encoded, Journal.NONE)));
+                        }
+                        return completedFuture(new Outcome<>(decision, reply));
+                    }
+                    case "no_account" -> {
+                        return completedFuture(new Outcome<>(Refusals.<T>accountNotFound(accountId), null));
+                    }
+                    default -> {
+                        if (reply.hasNonNull("config")) {
+                            learn(accountId, reply);
+                        }
+                        if (attempt >= MAX_ATTEMPTS) {
+                            throw new StoreUnavailableException("account " + accountId + " changed during each of "
+                                    + attempt + " attempts of one change", null);
+                        }
+                        return attempt(accountId, product, machines, now, verb, attempt + 1);
+                    }
+                }
+            });
+        });
+    }
+
+    /** What apply.lua needs to take the change the ledger's {@code events} describe. */
+    private static ObjectNode applyRequest(String accountId, Config read, AccountLedger ledger, List<LedgerEvent> events,
+                                           Effects effects, String product, Map<String, Long> sizesBefore) {
+        ObjectNode req = ScriptRunner.request().put("version", read.version());
+        ArrayNode moves = req.putArray("moves");
+        ObjectNode expiries = req.putObject("expiries");
+        ArrayNode products = req.putArray("products");
+        Set<String> emptied = new HashSet<>();
+        boolean configChanged = false;
+        for (LedgerEvent event : events) {
+            if (event instanceof LedgerEvent.MachineRegistered m) {
+                Subscription sub = ledger.subscription(m.product());
+                req.putObject("machine").put("product", m.product()).put("id", m.machineId())
+                        .put("quota", Long.toString(sub == null ? 0 : sub.machineQuota()));
+                continue;
+            }
+            configChanged = true;
+            if (event instanceof LedgerEvent.SubscriptionSet s) {
+                expiries.put(s.subscription().product(), Long.toString(s.subscription().expiresAt().toEpochMilli()));
+                products.add(s.subscription().product());
+            } else if (event instanceof LedgerEvent.DedicatedSet d) {
+                products.add(d.product());
+                if (d.licenses() == 0) {
+                    ObjectNode move = moves.addObject().put("product", d.product()).put("to", ledger.parentPoolId(d.orgId()));
+                    ArrayNode from = move.putArray("from");
+                    ledger.subtree(d.orgId()).forEach(pool -> {
+                        from.add(pool);
+                        emptied.add(pool);
+                    });
+                }
+            }
+        }
+        if (configChanged) {
+            req.put("config", encode(accountId, ledger.exportConfiguration()));
+        }
+        if (effects.endMachine != null) {
+            req.set("end_machine", effects.endMachine);
+        }
+        ArrayNode guards = req.putArray("guards");
+        if (product != null) {
+            ledger.poolSizes(product).forEach((pool, size) -> {
+                // A revoked pool shrinks to nothing, but its sessions move out in the same step.
+                if (size < sizesBefore.getOrDefault(pool, 0L) && !emptied.contains(pool)) {
+                    guards.addObject().put("product", product).put("pool", pool).put("max", Long.toString(size));
+                }
+            });
+        }
+        return req;
+    }
+}

@@ -1,0 +1,76 @@
+-- apply: takes one admin change the core computed from configuration version REQ.version, if
+-- that version is still the account's and every guard holds; otherwise changes nothing and
+-- answers why, and the node re-reads and recomputes. REQ:
+--   config       the new configuration (absent: unchanged); the version then goes up by one
+--   expiries     {product: subscription end (ms)}, kept as "x:<product>" for renew's time guard
+--   products     product codes to add to "prods" (what monitoring walks)
+--   guards       [{product, pool, max}]: the pool's live sessions must be at most max
+--   machine      {product, id, quota}: register the machine unless it is, if fewer than quota are
+--   moves        [{product, from [pools], to}]: every live session of those pools goes to pool 'to'
+--   end_machine  {product, id, cause, unregister}: end the machine's live sessions with that
+--                cause, then remove its registration if unregister; nothing when not registered
+-- Outcomes: ok {version, ended, unregistered}, stale {version, config}, guard {which}.
+if not account_exists() then
+  return NO_ACCOUNT
+end
+local out_of_date = stale(REQ.version)
+if out_of_date then
+  return out_of_date
+end
+for i, g in ipairs(REQ.guards or {}) do
+  if redis.call('SCARD', key('ps:' .. g.product .. ':' .. g.pool)) > tonumber(g.max) then
+    return {outcome = 'guard', which = str(i)}
+  end
+end
+local m = REQ.machine
+local register = false
+if m then
+  local machines = key('mc:' .. m.product)
+  if redis.call('HEXISTS', machines, m.id) == 0 then
+    if redis.call('HLEN', machines) >= tonumber(m.quota) then
+      return {outcome = 'guard', which = 'machine'}
+    end
+    register = true
+  end
+end
+-- Checks done; from here on only writes.
+if register then
+  local seq = redis.call('HINCRBY', KEYS[1], 'ms', 1)
+  redis.call('HSET', key('mc:' .. m.product), m.id, str(seq) .. '|' .. str(NOW))
+end
+for _, move in ipairs(REQ.moves or {}) do
+  local target = key('ps:' .. move.product .. ':' .. move.to)
+  for _, pool in ipairs(move.from) do
+    local set = key('ps:' .. move.product .. ':' .. pool)
+    for _, sid in ipairs(redis.call('SMEMBERS', set)) do
+      redis.call('HSET', key('s:' .. sid), 'o', move.to)
+      redis.call('SADD', target, sid)
+    end
+    redis.call('DEL', set)
+  end
+end
+local ended, unregistered = 0, '0'
+local em = REQ.end_machine
+if em and redis.call('HEXISTS', key('mc:' .. em.product), em.id) == 1 then
+  for _, sid in ipairs(redis.call('SMEMBERS', key('mx:' .. em.product .. ':' .. em.id))) do
+    if end_session(sid, em.cause) then
+      ended = ended + 1
+    end
+  end
+  if em.unregister then
+    redis.call('HDEL', key('mc:' .. em.product), em.id)
+    unregistered = '1'
+  end
+end
+local version = redis.call('HGET', KEYS[1], 'cv')
+if REQ.config then
+  version = str(redis.call('HINCRBY', KEYS[1], 'cv', 1))
+  redis.call('HSET', KEYS[1], 'cfg', REQ.config)
+end
+for product, ends in pairs(REQ.expiries or {}) do
+  redis.call('HSET', KEYS[1], 'x:' .. product, ends)
+end
+for _, product in ipairs(REQ.products or {}) do
+  redis.call('SADD', key('prods'), product)
+end
+return {outcome = 'ok', version = version, ended = str(ended), unregistered = unregistered, changed = '1'}
