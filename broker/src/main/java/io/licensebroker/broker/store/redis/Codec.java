@@ -5,11 +5,9 @@ import io.licensebroker.broker.core.Role;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.List;
 
 /**
- * The Redis form of credentials (kept in the global credential hash) and the list replies of the
- * global scripts. Account scripts answer named JSON instead (see {@link ScriptRunner}).
+ * The Redis form of credentials, as the global credential hash keeps them.
  */
 final class Codec {
     private static final String NULL = "~";
@@ -17,23 +15,6 @@ final class Codec {
     private static final Base64.Decoder B64D = Base64.getUrlDecoder();
 
     private Codec() {
-    }
-
-    /** Element {@code i} of a list reply as text; null when absent or nil. */
-    static String str(List<Object> reply, int i) {
-        if (i >= reply.size()) {
-            return null;
-        }
-        Object o = reply.get(i);
-        return o == null ? null : o.toString();
-    }
-
-    static long num(List<Object> reply, int i) {
-        Object o = reply.get(i);
-        if (o instanceof Long l) {
-            return l;
-        }
-        return Long.parseLong(o.toString());
     }
 
     /** "role|account|user|salt|hash", each text field base64url ("~" for null). */

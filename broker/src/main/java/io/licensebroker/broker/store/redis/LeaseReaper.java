@@ -4,7 +4,6 @@ import io.licensebroker.broker.core.StoreObserver;
 import io.lettuce.core.MapScanCursor;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.ZAddArgs;
 
 import java.time.Duration;
@@ -73,14 +72,16 @@ final class LeaseReaper {
     }
 
     private CompletableFuture<Integer> reapRounds(Instant now, int total, int round) {
-        return link.<List<Object>>eval(Script.DUE, ScriptOutputType.MULTI, new String[]{Keys.REAP_INDEX},
-                timeSource, Long.toString(now.toEpochMilli()), Integer.toString(DUE_BATCH)).thenCompose(due -> {
+        return scripts.global(Script.DUE, new String[]{Keys.REAP_INDEX}, ScriptRunner.request().put("time", timeSource)
+                .put("now", Long.toString(now.toEpochMilli())).put("max", Integer.toString(DUE_BATCH))).thenCompose(reply -> {
+                    List<String> due = new ArrayList<>();
+                    reply.path("due").forEach(account -> due.add(account.asText()));
                     if (due.isEmpty()) {
                         return completedFuture(total);
                     }
                     List<CompletableFuture<Integer>> each = new ArrayList<>(due.size());
-                    for (Object account : due) {
-                        each.add(reapAccount(account.toString(), now));
+                    for (String account : due) {
+                        each.add(reapAccount(account, now));
                     }
                     return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0])).thenCompose(v -> {
                         int sum = total;

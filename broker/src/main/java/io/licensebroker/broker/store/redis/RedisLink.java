@@ -216,7 +216,7 @@ final class RedisLink implements AutoCloseable {
     void checkPermissions(String... probeKeys) {
         for (String key : probeKeys) {
             try {
-                eval(Script.PROBE, ScriptOutputType.STATUS, new String[]{key}, "probe").get(30, TimeUnit.SECONDS);
+                eval(Script.PROBE, ScriptOutputType.VALUE, new String[]{key}, "{\"value\":\"probe\"}").get(30, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new StoreUnavailableException("interrupted while checking the Redis permissions", e);
@@ -243,11 +243,6 @@ final class RedisLink implements AutoCloseable {
                         ? send(c -> c.eval(script.body(), type, keys, args))
                         : CompletableFuture.failedFuture(e));
         return translated(raw, script.name());
-    }
-
-    /** A script answering an array (every account script). */
-    CompletableFuture<List<Object>> run(Script script, String[] keys, String... args) {
-        return eval(script, ScriptOutputType.MULTI, keys, args);
     }
 
     /** Any other command. */

@@ -26,7 +26,6 @@ import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.broker.core.StoreUnavailableException;
 import io.licensebroker.broker.core.Subscription;
 import io.licensebroker.broker.core.User;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 
 import java.security.SecureRandom;
@@ -210,9 +209,9 @@ public final class RedisStore implements LicenseStore {
             if (!check.isGranted()) {
                 return done(check);
             }
-            return link.<String>eval(Script.CREDENTIAL_ADD, ScriptOutputType.STATUS,
-                            new String[]{Keys.CREDENTIALS, Keys.SUPER_ADMIN, Keys.CREDENTIAL_EPOCH},
-                            credential.lookupId(), Codec.encode(credential), superAdmin ? "1" : "0", newEpoch())
+            return scripts.global(Script.CREDENTIAL_ADD, new String[]{Keys.CREDENTIALS, Keys.SUPER_ADMIN, Keys.CREDENTIAL_EPOCH},
+                            ScriptRunner.request().put("id", credential.lookupId()).put("encoded", Codec.encode(credential))
+                                    .put("super_admin", superAdmin).put("epoch", newEpoch()))
                     .thenApply(x -> check);
         });
     }
@@ -249,14 +248,14 @@ public final class RedisStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Credential>> revokeCredential(String lookupId) {
-        return link.<List<Object>>eval(Script.CREDENTIAL_REVOKE, ScriptOutputType.MULTI,
-                        new String[]{Keys.CREDENTIALS, Keys.CREDENTIAL_EPOCH}, lookupId, newEpoch())
+        return scripts.global(Script.CREDENTIAL_REVOKE, new String[]{Keys.CREDENTIALS, Keys.CREDENTIAL_EPOCH},
+                        ScriptRunner.request().put("id", lookupId).put("epoch", newEpoch()))
                 .thenApply(reply -> {
                     credentials.invalidate(lookupId);
-                    if (Codec.num(reply, 0) != 1) {
+                    if (!"revoked".equals(ScriptRunner.outcome(reply))) {
                         return Refusals.<Credential>credentialNotFound(lookupId);
                     }
-                    return Decision.granted(Codec.credential(lookupId, Codec.str(reply, 1)));
+                    return Decision.granted(Codec.credential(lookupId, reply.path("encoded").asText()));
                 });
     }
 
@@ -287,8 +286,9 @@ public final class RedisStore implements LicenseStore {
     public CompletionStage<Decision<Organization>> createOrganization(String accountId, String parentId, String name) {
         // The global index entry is reserved first (with the id), then the account creates the
         // organization; see global_org_reserve.lua for why this order is the safe one.
-        return link.<String>eval(Script.ORG_RESERVE, ScriptOutputType.VALUE,
-                        new String[]{Keys.ORGANIZATION_SEQUENCE, Keys.ORGANIZATIONS}, accountId)
+        return scripts.global(Script.ORG_RESERVE, new String[]{Keys.ORGANIZATION_SEQUENCE, Keys.ORGANIZATIONS},
+                        ScriptRunner.request().put("account", accountId))
+                .thenApply(reply -> reply.path("id").asText())
                 .thenCompose(orgId -> decided(configs.change(accountId, null, List.of(), null,
                         (ledger, effects) -> ledger.createOrganization(orgId, parentId, name)))
                         .thenCompose(decision -> {

@@ -78,12 +78,7 @@ final class ScriptRunner {
         String common = "{\"time\":\"" + timeSource + "\",\"now\":\"" + (now == null ? 0 : now.toEpochMilli())
                 + "\",\"tombstone\":\"" + tombstoneMs + "\",\"node\":\"" + nodeId + "\",\"known\":\"" + (seen == null ? 0 : seen)
                 + "\",\"learn\":\"" + learningMs + "\",\"op\":\"" + operationId + "\",\"op_ms\":\"" + operationMs + "\"}";
-        String body;
-        try {
-            body = JSON.writeValueAsString(request);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a request of plain values always encodes", e);
-        }
+        String body = encode(request);
         return link.<String>eval(script, ScriptOutputType.VALUE, new String[]{Keys.account(accountId)}, common, body)
                 .thenApply(text -> {
                     JsonNode wrapped = parse(text);
@@ -103,6 +98,19 @@ final class ScriptRunner {
                     }
                     return wrapped.path("reply");
                 });
+    }
+
+    /** Runs a global script: {@code keys} in the global hash tag, the request as its one argument. */
+    CompletableFuture<JsonNode> global(Script script, String[] keys, ObjectNode request) {
+        return link.<String>eval(script, ScriptOutputType.VALUE, keys, encode(request)).thenApply(ScriptRunner::parse);
+    }
+
+    private static String encode(ObjectNode request) {
+        try {
+            return JSON.writeValueAsString(request);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a request of plain values always encodes", e);
+        }
     }
 
     private static JsonNode parse(String text) {
