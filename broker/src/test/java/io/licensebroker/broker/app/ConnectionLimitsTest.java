@@ -2,11 +2,10 @@ package io.licensebroker.broker.app;
 
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.MetadataUtils;
-import io.licensebroker.broker.testing.Await;
+import io.licensebroker.testkit.Await;
 import io.licensebroker.broker.testing.Exposition;
+import io.licensebroker.broker.testing.InProcessBroker;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import io.licensebroker.proto.v1.ListAccountsRequest;
 import org.junit.jupiter.api.AfterEach;
@@ -32,7 +31,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -175,10 +173,7 @@ final class ConnectionLimitsTest {
     }
 
     private static LicenseAdminGrpc.LicenseAdminBlockingStub admin(ManagedChannel c) {
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + ADMIN);
-        return LicenseAdminGrpc.newBlockingStub(c).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-                .withDeadlineAfter(10, TimeUnit.SECONDS);
+        return InProcessBroker.withToken(LicenseAdminGrpc.newBlockingStub(c), ADMIN);
     }
 
     private int healthz() throws Exception {

@@ -14,7 +14,7 @@ import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.metrics.BrokerMetrics;
 import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
-import io.licensebroker.broker.testing.Await;
+import io.licensebroker.testkit.Await;
 import io.licensebroker.broker.testing.HealthWatch;
 import io.licensebroker.broker.testing.MutableClock;
 import io.licensebroker.proto.v1.AcquireSessionRequest;

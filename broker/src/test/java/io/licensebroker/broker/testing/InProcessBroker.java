@@ -1,12 +1,11 @@
 package io.licensebroker.broker.testing;
 
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.AbstractStub;
-import io.grpc.stub.MetadataUtils;
+import io.licensebroker.broker.app.LocalNode;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.grpc.BrokerServer;
@@ -68,9 +67,7 @@ public final class InProcessBroker implements AutoCloseable {
     }
 
     public static <S extends AbstractStub<S>> S withToken(S stub, String token) {
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-        return stub.withDeadlineAfter(10, TimeUnit.SECONDS).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+        return LocalNode.withToken(stub, token).withDeadlineAfter(10, TimeUnit.SECONDS);
     }
 
     @Override

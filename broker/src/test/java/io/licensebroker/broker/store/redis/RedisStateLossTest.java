@@ -10,7 +10,7 @@ import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.core.StoreObserver;
 import io.licensebroker.broker.core.StoreUnavailableException;
 import io.licensebroker.broker.testing.MutableClock;
-import io.licensebroker.broker.testing.RedisServer;
+import io.licensebroker.testkit.RedisServer;
 import io.licensebroker.broker.testing.UsageInvariants;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
