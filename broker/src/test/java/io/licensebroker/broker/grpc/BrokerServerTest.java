@@ -16,7 +16,7 @@ import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
 import io.licensebroker.testkit.Await;
 import io.licensebroker.broker.testing.HealthWatch;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.testkit.MutableClock;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc;

@@ -12,7 +12,7 @@ import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.testkit.MutableClock;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.AcquireSessionResponse;
 import io.licensebroker.proto.v1.AdminRole;

@@ -14,6 +14,7 @@ import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc;
+import io.licensebroker.testkit.MutableClock;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

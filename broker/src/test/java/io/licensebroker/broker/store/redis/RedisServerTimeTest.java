@@ -8,7 +8,7 @@ import io.licensebroker.broker.core.Role;
 import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.testkit.Await;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.testkit.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;

@@ -9,7 +9,7 @@ import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.core.StoreObserver;
 import io.licensebroker.broker.core.StoreUnavailableException;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.testkit.MutableClock;
 import io.licensebroker.testkit.RedisServer;
 import io.licensebroker.broker.testing.UsageInvariants;
 import org.junit.jupiter.api.AfterEach;
