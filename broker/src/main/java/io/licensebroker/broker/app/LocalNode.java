@@ -24,13 +24,12 @@ public final class LocalNode implements AutoCloseable {
     private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
     private final BrokerNode node;
-    private final ManagedChannel channel;
     private final String adminToken;
+    private ManagedChannel channel;
 
     private LocalNode(BrokerNode node, String adminToken) {
         this.node = node;
         this.adminToken = adminToken;
-        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", node.port()).usePlaintext().build();
     }
 
     /** A node with {@code settings} (at least {@link Setting#DATA_DIR}) over the defaults above. */
@@ -40,6 +39,17 @@ public final class LocalNode implements AutoCloseable {
 
     /** With {@code demo}, the node loads the demo account as {@code serve --demo} does. */
     public static LocalNode start(Map<Setting, String> settings, boolean demo) {
+        Map<Setting, String> flags = withDefaults(settings);
+        return new LocalNode(BrokerNode.start(BrokerSettings.resolve(flags, Map.of()), demo, Clock.systemUTC(),
+                new PrintStream(OutputStream.nullOutputStream())), flags.get(Setting.ADMIN_TOKEN));
+    }
+
+    /** Just the node, without a channel, for tests that dial it their own way; closing it is the caller's. */
+    public static BrokerNode startNode(Map<Setting, String> settings, boolean demo) {
+        return start(settings, demo).node;
+    }
+
+    private static Map<Setting, String> withDefaults(Map<Setting, String> settings) {
         Map<Setting, String> flags = new EnumMap<>(Setting.class);
         flags.put(Setting.PORT, "0");
         flags.put(Setting.METRICS_PORT, "0");
@@ -49,9 +59,7 @@ public final class LocalNode implements AutoCloseable {
             // The default (./data) would leave journals in the working directory.
             throw new IllegalArgumentException("a local node needs its data directory (Setting.DATA_DIR)");
         }
-        BrokerNode node = BrokerNode.start(BrokerSettings.resolve(flags, Map.of()), demo, Clock.systemUTC(),
-                new PrintStream(OutputStream.nullOutputStream()));
-        return new LocalNode(node, flags.get(Setting.ADMIN_TOKEN));
+        return flags;
     }
 
     public BrokerNode node() {
@@ -71,8 +79,11 @@ public final class LocalNode implements AutoCloseable {
         return adminToken;
     }
 
-    /** A plaintext channel to the gRPC port (closed with the node). */
-    public ManagedChannel channel() {
+    /** A plaintext channel to the gRPC port (made on first use, closed with the node). */
+    public synchronized ManagedChannel channel() {
+        if (channel == null) {
+            channel = NettyChannelBuilder.forAddress("127.0.0.1", node.port()).usePlaintext().build();
+        }
         return channel;
     }
 
@@ -86,7 +97,11 @@ public final class LocalNode implements AutoCloseable {
     /** Stops the node gracefully (as {@link BrokerNode#close()}); again is a no-op. */
     @Override
     public void close() {
-        channel.shutdownNow();
+        synchronized (this) {
+            if (channel != null) {
+                channel.shutdownNow();
+            }
+        }
         node.close();
     }
 }

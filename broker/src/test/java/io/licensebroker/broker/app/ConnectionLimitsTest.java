@@ -12,10 +12,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -23,9 +21,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -110,16 +106,13 @@ final class ConnectionLimitsTest {
 
     private BrokerNode start(String maxIdle) {
         Map<Setting, String> flags = new EnumMap<>(Setting.class);
-        flags.put(Setting.PORT, "0");
-        flags.put(Setting.METRICS_PORT, "0");
         flags.put(Setting.DATA_DIR, dataDir.toString());
         flags.put(Setting.FSYNC, "false");
         flags.put(Setting.ADMIN_TOKEN, ADMIN);
         flags.put(Setting.MAX_CONNECTIONS, String.valueOf(TOTAL));
         flags.put(Setting.MAX_CONNECTIONS_PER_ADDRESS, String.valueOf(PER_ADDRESS));
         flags.put(Setting.MAX_CONNECTION_IDLE, maxIdle);
-        return BrokerNode.start(BrokerSettings.resolve(flags, Map.of()), true, Clock.systemUTC(),
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        return LocalNode.startNode(flags, true);
     }
 
     /** Opens {@code n} connections from {@code from} and answers how many the broker kept open. */
