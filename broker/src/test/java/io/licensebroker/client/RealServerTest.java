@@ -14,7 +14,7 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.licensebroker.broker.grpc.BrokerServer;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.testkit.MutableClock;
 import io.licensebroker.proto.v1.ListSessionsRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

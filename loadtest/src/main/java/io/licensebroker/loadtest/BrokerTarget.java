@@ -2,12 +2,11 @@ package io.licensebroker.loadtest;
 
 import com.google.protobuf.Timestamp;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import io.licensebroker.broker.app.LocalNode;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.CreateAccountRequest;
 import io.licensebroker.proto.v1.CreateApiKeyRequest;
@@ -73,8 +72,7 @@ final class BrokerTarget implements LoadTarget {
     }
 
     private static BrokerTarget provision(List<ManagedChannel> channels, String adminToken, int agentCount, long licenses) {
-        LicenseAdminGrpc.LicenseAdminBlockingStub admin = LicenseAdminGrpc.newBlockingStub(channels.get(0))
-                .withInterceptors(bearer(adminToken));
+        LicenseAdminGrpc.LicenseAdminBlockingStub admin = LocalNode.withToken(LicenseAdminGrpc.newBlockingStub(channels.get(0)), adminToken);
         String account = "lt-" + UUID.randomUUID().toString().substring(0, 8);
         admin.withDeadlineAfter(30, TimeUnit.SECONDS).createAccount(CreateAccountRequest.newBuilder().setAccountId(account).setName("load test").build());
         Instant expires = Instant.now().plusSeconds(30L * 24 * 3600);
@@ -91,7 +89,7 @@ final class BrokerTarget implements LoadTarget {
         }
         List<LicenseBrokerGrpc.LicenseBrokerStub> agents = new ArrayList<>(agentCount);
         for (int a = 0; a < agentCount; a++) {
-            agents.add(LicenseBrokerGrpc.newStub(channels.get(a % channels.size())).withInterceptors(bearer(keys.get(a % users))));
+            agents.add(LocalNode.withToken(LicenseBrokerGrpc.newStub(channels.get(a % channels.size())), keys.get(a % users)));
         }
         return new BrokerTarget(channels, agents, admin, account, licenses);
     }
@@ -103,7 +101,7 @@ final class BrokerTarget implements LoadTarget {
         String key = "lb_" + "a".repeat(16) + "_" + "b".repeat(40);
         List<LicenseBrokerGrpc.LicenseBrokerStub> agents = new ArrayList<>(agentCount);
         for (int a = 0; a < agentCount; a++) {
-            agents.add(LicenseBrokerGrpc.newStub(channels.get(a % channels.size())).withInterceptors(bearer(key)));
+            agents.add(LocalNode.withToken(LicenseBrokerGrpc.newStub(channels.get(a % channels.size())), key));
         }
         return new BrokerTarget(channels, agents, null, null, Long.MAX_VALUE);
     }
@@ -163,12 +161,6 @@ final class BrokerTarget implements LoadTarget {
             out.add(NettyChannelBuilder.forTarget(target).usePlaintext().directExecutor().build());
         }
         return out;
-    }
-
-    private static io.grpc.ClientInterceptor bearer(String token) {
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-        return MetadataUtils.newAttachHeadersInterceptor(headers);
     }
 
     /** A unary call as a future; RESOURCE_EXHAUSTED (no license) becomes {@link Refused}. */

@@ -1,6 +1,8 @@
 package io.licensebroker.loadtest;
 
+import io.licensebroker.broker.app.LocalNode;
 import io.licensebroker.broker.app.Setting;
+import io.licensebroker.testkit.Scratch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -53,7 +55,8 @@ final class CompareCommand implements Callable<Integer> {
             }
         }
         if (wanted("broker-memory")) {
-            try (InProcessBroker broker = InProcessBroker.start(Map.of(Setting.FSYNC, Boolean.toString(fsync)));
+            try (Scratch data = Scratch.directory("license-loadtest-");
+                 LocalNode broker = LocalNode.start(Map.of(Setting.FSYNC, Boolean.toString(fsync), Setting.DATA_DIR, data.toString()));
                  BrokerTarget target = BrokerTarget.provision(broker.target(), broker.adminToken(), agents, agents, channels)) {
                 runs.add(LoadDriver.run("broker-memory", target, options, System.err));
             }

@@ -1,6 +1,9 @@
 package io.licensebroker.loadtest;
 
+import io.licensebroker.broker.app.LocalNode;
 import io.licensebroker.broker.app.Setting;
+import io.licensebroker.testkit.RedisServer;
+import io.licensebroker.testkit.Scratch;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -17,14 +20,16 @@ final class RedisRuns {
             throws Exception {
         List<RunResult> runs = new ArrayList<>();
         if (wanted.test("broker-redis")) {
-            try (LocalRedis redis = LocalRedis.start();
-                 InProcessBroker broker = InProcessBroker.start(Map.of(Setting.STORE, "redis", Setting.REDIS_URI, redis.uri()));
+            try (RedisServer redis = RedisServer.startTemporary();
+                 Scratch data = Scratch.directory("license-loadtest-");
+                 LocalNode broker = LocalNode.start(Map.of(Setting.STORE, "redis", Setting.REDIS_URI, redis.uri(),
+                         Setting.DATA_DIR, data.toString()));
                  BrokerTarget target = BrokerTarget.provision(broker.target(), broker.adminToken(), options.agents(), options.agents(), channels)) {
                 runs.add(LoadDriver.run("broker-redis", target, options, progress));
             }
         }
         if (wanted.test("redisson")) {
-            try (LocalRedis redis = LocalRedis.start();
+            try (RedisServer redis = RedisServer.startTemporary();
                  RedissonTarget target = RedissonTarget.start(redis.uri(), options.agents(), options.agents())) {
                 runs.add(LoadDriver.run("redisson", target, options, progress));
             }

@@ -8,17 +8,14 @@ import io.licensebroker.broker.core.Role;
 import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
+import io.licensebroker.testkit.MutableClock;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.lang.management.ManagementFactory;
 import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -130,7 +127,7 @@ final class ScaleCommand implements Callable<Integer> {
 
     /** One account on a volatile embedded store with a hand-moved clock. */
     private static final class World implements AutoCloseable {
-        final SteppedClock clock = new SteppedClock(Instant.parse("2030-01-01T00:00:00Z"));
+        final MutableClock clock = MutableClock.at("2030-01-01T00:00:00Z");
         final MemoryStore store = MemoryStore.volatileStore(Duration.ofMinutes(10));
         final LicenseService service = new LicenseService(store, clock, TTL, Ed25519Signer.generate(), new SecureRandom(), null);
         final Principal agent = new Principal(Role.AGENT, "scale", "u");
@@ -181,34 +178,6 @@ final class ScaleCommand implements Callable<Integer> {
         @Override
         public void close() {
             store.close();
-        }
-    }
-
-    /** A clock the scale runs move by hand, to expire a wave of leases at once. */
-    static final class SteppedClock extends Clock {
-        private final AtomicReference<Instant> now;
-
-        SteppedClock(Instant start) {
-            this.now = new AtomicReference<>(start);
-        }
-
-        void advance(Duration by) {
-            now.updateAndGet(t -> t.plus(by));
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
         }
     }
 }

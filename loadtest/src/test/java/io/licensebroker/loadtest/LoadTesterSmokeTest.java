@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.licensebroker.broker.app.LocalNode;
+import io.licensebroker.broker.app.Setting;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -16,10 +18,16 @@ import java.util.Map;
 
 /** A few seconds of real load against a real broker node, with the correctness checks on. */
 class LoadTesterSmokeTest {
+    @TempDir
+    Path data;
+
+    private LocalNode node() {
+        return LocalNode.start(Map.of(Setting.DATA_DIR, data.toString()));
+    }
 
     @Test
     void agentsContendingForFewerLicensesNeverOversubscribeAndLeaveNothingInUse() throws Exception {
-        try (InProcessBroker broker = InProcessBroker.start(Map.of());
+        try (LocalNode broker = node();
              BrokerTarget target = BrokerTarget.provision(broker.target(), broker.adminToken(), 16, 5, 2)) {
             RunResult r = LoadDriver.run("smoke", target,
                     new LoadDriver.Options(16, Duration.ofSeconds(2), Duration.ofMillis(300), Duration.ofMillis(2), true, false, 0), null);
@@ -50,7 +58,7 @@ class LoadTesterSmokeTest {
 
     @Test
     void openLoopKeepsItsRate() throws Exception {
-        try (InProcessBroker broker = InProcessBroker.start(Map.of());
+        try (LocalNode broker = node();
              // Licenses to spare: on a busy machine more operations overlap, and a refusal is not an op.
              BrokerTarget target = BrokerTarget.provision(broker.target(), broker.adminToken(), 8, 1_000, 1)) {
             RunResult r = LoadDriver.run("open", target,
@@ -64,7 +72,7 @@ class LoadTesterSmokeTest {
 
     @Test
     void runCommandProvisionsLoadsAndWritesJson(@TempDir Path dir) throws Exception {
-        try (InProcessBroker broker = InProcessBroker.start(Map.of())) {
+        try (LocalNode broker = node()) {
             Path json = dir.resolve("run.json");
             int exit = new CommandLine(new Main()).execute("run", "--target", broker.target(), "--admin-token", broker.adminToken(),
                     "--agents", "8", "--duration", "1s", "--warmup", "200ms", "--json", json.toString());
@@ -80,7 +88,7 @@ class LoadTesterSmokeTest {
 
     @Test
     void aTokenThatIsNotSuperAdminIsOneLineNotAStackTrace() throws Exception {
-        try (InProcessBroker broker = InProcessBroker.start(Map.of())) {
+        try (LocalNode broker = node()) {
             java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
             int exit = Main.run(new String[]{"run", "--target", broker.target(), "--admin-token", "lb_not_a_super_admin_token",
                     "--agents", "2", "--duration", "1s"}, new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));

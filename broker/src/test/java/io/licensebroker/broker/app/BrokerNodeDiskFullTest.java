@@ -7,7 +7,7 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.licensebroker.broker.testing.Await;
+import io.licensebroker.testkit.Await;
 import io.licensebroker.broker.testing.ErrorReasons;
 import io.licensebroker.broker.testing.HealthWatch;
 import io.licensebroker.broker.testing.InProcessBroker;
@@ -26,16 +26,12 @@ import io.licensebroker.proto.v1.UpsertUserRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -138,13 +134,10 @@ final class BrokerNodeDiskFullTest {
 
     private static BrokerNode start(Path data) {
         Map<Setting, String> flags = new EnumMap<>(Setting.class);
-        flags.put(Setting.PORT, "0");
-        flags.put(Setting.METRICS_PORT, "0");
         flags.put(Setting.DATA_DIR, data.toString());
         flags.put(Setting.FSYNC, "true");
         flags.put(Setting.ADMIN_TOKEN, TOKEN);
-        return BrokerNode.start(BrokerSettings.resolve(flags, Map.of()), false, Clock.systemUTC(),
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        return LocalNode.startNode(flags, false);
     }
 
     private static void create(LicenseAdminGrpc.LicenseAdminBlockingStub admin, String id, List<String> acknowledged) {

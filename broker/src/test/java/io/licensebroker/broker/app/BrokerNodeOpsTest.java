@@ -11,17 +11,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
@@ -44,13 +40,10 @@ final class BrokerNodeOpsTest {
     @BeforeEach
     void start() {
         Map<Setting, String> flags = new EnumMap<>(Setting.class);
-        flags.put(Setting.PORT, "0");
-        flags.put(Setting.METRICS_PORT, "0");
         flags.put(Setting.DATA_DIR, dataDir.toString());
         flags.put(Setting.FSYNC, "false");
         flags.put(Setting.ADMIN_TOKEN, "ops-test-super-admin-token-0123456789");
-        node = BrokerNode.start(BrokerSettings.resolve(flags, Map.of()), true, Clock.systemUTC(),
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        node = LocalNode.startNode(flags, true);
     }
 
     @AfterEach

@@ -2,21 +2,18 @@ package io.licensebroker.broker.app;
 
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.MetadataUtils;
-import io.licensebroker.broker.testing.Await;
+import io.licensebroker.testkit.Await;
 import io.licensebroker.broker.testing.Exposition;
+import io.licensebroker.broker.testing.InProcessBroker;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import io.licensebroker.proto.v1.ListAccountsRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -24,15 +21,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -112,16 +106,13 @@ final class ConnectionLimitsTest {
 
     private BrokerNode start(String maxIdle) {
         Map<Setting, String> flags = new EnumMap<>(Setting.class);
-        flags.put(Setting.PORT, "0");
-        flags.put(Setting.METRICS_PORT, "0");
         flags.put(Setting.DATA_DIR, dataDir.toString());
         flags.put(Setting.FSYNC, "false");
         flags.put(Setting.ADMIN_TOKEN, ADMIN);
         flags.put(Setting.MAX_CONNECTIONS, String.valueOf(TOTAL));
         flags.put(Setting.MAX_CONNECTIONS_PER_ADDRESS, String.valueOf(PER_ADDRESS));
         flags.put(Setting.MAX_CONNECTION_IDLE, maxIdle);
-        return BrokerNode.start(BrokerSettings.resolve(flags, Map.of()), true, Clock.systemUTC(),
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        return LocalNode.startNode(flags, true);
     }
 
     /** Opens {@code n} connections from {@code from} and answers how many the broker kept open. */
@@ -175,10 +166,7 @@ final class ConnectionLimitsTest {
     }
 
     private static LicenseAdminGrpc.LicenseAdminBlockingStub admin(ManagedChannel c) {
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + ADMIN);
-        return LicenseAdminGrpc.newBlockingStub(c).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-                .withDeadlineAfter(10, TimeUnit.SECONDS);
+        return InProcessBroker.withToken(LicenseAdminGrpc.newBlockingStub(c), ADMIN);
     }
 
     private int healthz() throws Exception {

@@ -4,9 +4,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -15,9 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
@@ -69,14 +65,11 @@ final class ListenAddressTest {
 
     private BrokerNode start(Map<Setting, String> extra) {
         Map<Setting, String> flags = new EnumMap<>(Setting.class);
-        flags.put(Setting.PORT, "0");
-        flags.put(Setting.METRICS_PORT, "0");
         flags.put(Setting.DATA_DIR, dataDir.toString());
         flags.put(Setting.FSYNC, "false");
         flags.put(Setting.ADMIN_TOKEN, "listen-address-super-admin-token-0123");
         flags.putAll(extra);
-        return BrokerNode.start(BrokerSettings.resolve(flags, Map.of()), false, Clock.systemUTC(),
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        return LocalNode.startNode(flags, false);
     }
 
     private static boolean connects(String host, int port) throws IOException {

@@ -4,7 +4,6 @@ import com.google.protobuf.Timestamp;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.licensebroker.broker.testing.ErrorReasons;
 import io.licensebroker.broker.testing.InProcessBroker;
 import io.licensebroker.proto.v1.AdminRole;
@@ -28,13 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.EnumMap;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -52,7 +47,7 @@ class RevokeCredentialsTest {
 
     @TempDir
     Path dataDir;
-    private BrokerNode node;
+    private LocalNode node;
     private ManagedChannel channel;
 
     @AfterEach
@@ -127,25 +122,15 @@ class RevokeCredentialsTest {
     // ---------------------------------------------------------------- helpers
 
     private void startNode() {
-        Map<Setting, String> flags = new EnumMap<>(Setting.class);
-        flags.put(Setting.PORT, "0");
-        flags.put(Setting.METRICS_PORT, "0");
-        flags.put(Setting.DATA_DIR, dataDir.toString());
-        flags.put(Setting.ADMIN_TOKEN, ROOT);
-        flags.put(Setting.SHUTDOWN_GRACE, "1s");
-        node = BrokerNode.start(BrokerSettings.resolve(flags, Map.of()), false, Clock.systemUTC(),
-                new PrintStream(OutputStream.nullOutputStream()));
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", node.port()).usePlaintext().build();
+        node = LocalNode.start(Map.of(Setting.DATA_DIR, dataDir.toString(), Setting.ADMIN_TOKEN, ROOT, Setting.SHUTDOWN_GRACE, "1s"));
+        channel = node.channel();
     }
 
     private void stopNode() {
-        if (channel != null) {
-            channel.shutdownNow();
-            channel = null;
-        }
         if (node != null) {
             node.close();
             node = null;
+            channel = null;
         }
     }
 

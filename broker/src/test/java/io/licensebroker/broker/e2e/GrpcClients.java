@@ -3,13 +3,12 @@ package io.licensebroker.broker.e2e;
 import com.google.rpc.ErrorInfo;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
+import io.licensebroker.broker.app.LocalNode;
 import io.licensebroker.broker.testing.ErrorReasons;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.AbstractStub;
-import io.grpc.stub.MetadataUtils;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -31,9 +30,7 @@ final class GrpcClients {
     }
 
     static <S extends AbstractStub<S>> S withToken(S stub, String token) {
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-        return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers)).withDeadlineAfter(30, TimeUnit.SECONDS);
+        return LocalNode.withToken(stub, token).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
     /** The ErrorInfo reason of a refusal. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.ManagedChannel;
 import io.licensebroker.broker.testing.Promtool;
+import io.licensebroker.testkit.Await;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc;
 import org.junit.jupiter.api.Test;
@@ -72,7 +73,7 @@ class PrometheusIT {
                     .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
             try {
                 String base = "http://127.0.0.1:" + webPort;
-                String inUse = Eventually.get(Duration.ofSeconds(60), Duration.ofMillis(250),
+                String inUse = Await.answer(Duration.ofSeconds(60), Duration.ofMillis(250),
                         () -> value(base, "license_pool_in_use{account=\"demo\",pool=\"" + pool + "\",product=\"KRE\"}"));
                 assertEquals("1", inUse);
                 assertEquals("20", value(base, "license_pool_dedicated{pool=\"" + pool + "\"}").orElseThrow());

@@ -18,7 +18,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
-import io.licensebroker.broker.testing.Await;
+import io.licensebroker.testkit.Await;
 import io.licensebroker.broker.testing.TestCertificates;
 import io.licensebroker.client.LicenseAdminClient;
 import io.licensebroker.client.LicenseBrokerClient;

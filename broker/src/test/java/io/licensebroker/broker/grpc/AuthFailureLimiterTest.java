@@ -2,16 +2,14 @@ package io.licensebroker.broker.grpc;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.grpc.ManagedChannel;
-import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.licensebroker.broker.store.memory.MemoryStore;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc;
 import io.licensebroker.proto.v1.ListAccountsRequest;
 import io.licensebroker.proto.v1.RenewSessionRequest;
+import io.licensebroker.broker.testing.InProcessServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -36,25 +34,20 @@ final class AuthFailureLimiterTest {
     private final Ticker ticker = nanos::get;
     private final ControllableStore store = new ControllableStore(MemoryStore.volatileStore(Duration.ofMinutes(10)));
     private final World world = World.over(store.store());
-    private final Server server;
+    private final InProcessServer server;
     private final ManagedChannel channel;
 
     AuthFailureLimiterTest() throws Exception {
         world.account("acme", 10, 10);
         world.aliceKey = world.userKey("acme", "alice", null);
         world.bobKey = world.userKey("acme", "bob", null);
-        String name = InProcessServerBuilder.generateName();
-        InProcessServerBuilder builder = InProcessServerBuilder.forName(name).directExecutor();
-        BrokerServer.contractServices(world.service, AcquireObserver.NONE, new AuthFailureLimiter(LIMIT, ticker))
-                .forEach(builder::addService);
-        server = builder.build().start();
-        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        server = InProcessServer.serve(BrokerServer.contractServices(world.service, AcquireObserver.NONE, new AuthFailureLimiter(LIMIT, ticker)));
+        channel = server.channel();
     }
 
     @AfterEach
     void stop() {
-        channel.shutdownNow();
-        server.shutdownNow();
+        server.close();
         world.close();
     }
 

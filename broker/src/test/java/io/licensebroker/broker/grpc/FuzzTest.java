@@ -13,12 +13,9 @@ import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
-import io.grpc.Server;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
@@ -35,6 +32,7 @@ import io.licensebroker.proto.v1.ListMachinesRequest;
 import io.licensebroker.proto.v1.ListOrganizationsRequest;
 import io.licensebroker.proto.v1.ListSessionsRequest;
 import io.licensebroker.proto.v1.ListUsersRequest;
+import io.licensebroker.broker.testing.InProcessServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -71,7 +69,7 @@ final class FuzzTest {
 
     private final World world = World.standard();
     private final Random random = new Random(SEED);
-    private final Server server;
+    private final InProcessServer server;
     private final ManagedChannel channel;
     private final List<String> strings = new ArrayList<>();
     private final List<String> tokens = new ArrayList<>();
@@ -89,12 +87,8 @@ final class FuzzTest {
     FuzzTest() throws Exception {
         // A limiter that never locks: the fuzzer sends thousands of bad tokens from one address and
         // must keep reaching the handlers with good ones too (the limiter has its own test).
-        String name = InProcessServerBuilder.generateName();
-        InProcessServerBuilder builder = InProcessServerBuilder.forName(name).directExecutor();
-        BrokerServer.contractServices(world.service, AcquireObserver.NONE, new AuthFailureLimiter(Integer.MAX_VALUE, Ticker.systemTicker()))
-                .forEach(builder::addService);
-        server = builder.build().start();
-        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        server = InProcessServer.serve(BrokerServer.contractServices(world.service, AcquireObserver.NONE, new AuthFailureLimiter(Integer.MAX_VALUE, Ticker.systemTicker())));
+        channel = server.channel();
 
         String acmeSession = world.agent(world.aliceKey).acquireSession(AcquireSessionRequest.newBuilder()
                 .setMachineId("m-1").setRequestId("r-1").build()).getSessionId();
@@ -128,8 +122,7 @@ final class FuzzTest {
 
     @AfterEach
     void stop() {
-        channel.shutdownNow();
-        server.shutdownNow();
+        server.close();
         world.close();
     }
 

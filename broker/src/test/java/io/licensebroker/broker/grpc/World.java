@@ -3,16 +3,14 @@ package io.licensebroker.broker.grpc;
 import com.google.protobuf.Timestamp;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.Server;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.broker.testing.InProcessServer;
+import io.licensebroker.testkit.MutableClock;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.AcquireSessionResponse;
 import io.licensebroker.proto.v1.AdminRole;
@@ -29,8 +27,6 @@ import io.licensebroker.proto.v1.SetDedicatedLicensesRequest;
 import io.licensebroker.proto.v1.SetSubscriptionRequest;
 import io.licensebroker.proto.v1.UpsertUserRequest;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,7 +48,7 @@ final class World implements AutoCloseable {
     final MutableClock clock = new MutableClock(START);
     final LicenseStore store;
     final LicenseService service;
-    private final Server server;
+    private final InProcessServer server;
     private final ManagedChannel channel;
 
     // Filled by standard().
@@ -70,15 +66,8 @@ final class World implements AutoCloseable {
     private World(LicenseStore store) {
         this.store = store;
         this.service = new LicenseService(store, clock, LEASE, Ed25519Signer.generate(), new SecureRandom(), ROOT);
-        String name = InProcessServerBuilder.generateName();
-        InProcessServerBuilder builder = InProcessServerBuilder.forName(name).directExecutor();
-        BrokerServer.services(service).forEach(builder::addService);
-        try {
-            this.server = builder.build().start();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        this.channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        this.server = InProcessServer.serve(BrokerServer.services(service));
+        this.channel = server.channel();
     }
 
     static World empty() {
@@ -198,8 +187,7 @@ final class World implements AutoCloseable {
 
     @Override
     public void close() {
-        channel.shutdownNow();
-        server.shutdownNow();
+        server.close();
         store.close();
     }
 }

@@ -11,7 +11,7 @@ import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
 import io.licensebroker.broker.testing.Exposition;
 import io.licensebroker.broker.testing.InProcessBroker;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.testkit.MutableClock;
 import io.licensebroker.broker.testing.Promtool;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.AcquireSessionResponse;

@@ -14,7 +14,7 @@ import io.licensebroker.broker.core.SessionPage;
 import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.broker.core.UsagePolicy;
 import io.licensebroker.broker.store.memory.MemoryStore;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.testkit.MutableClock;
 import io.licensebroker.broker.testing.UsageInvariants;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,12 +1,8 @@
 package io.licensebroker.broker.testing;
 
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.Server;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.AbstractStub;
-import io.grpc.stub.MetadataUtils;
+import io.licensebroker.broker.app.LocalNode;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.grpc.BrokerServer;
@@ -15,9 +11,8 @@ import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc;
+import io.licensebroker.testkit.MutableClock;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,7 +31,7 @@ public final class InProcessBroker implements AutoCloseable {
     public final BrokerMetrics metrics;
     public final LicenseService service;
     private final LicenseStore store;
-    private final Server server;
+    private final InProcessServer server;
     private final ManagedChannel channel;
 
     public InProcessBroker(int maxPools) {
@@ -44,15 +39,8 @@ public final class InProcessBroker implements AutoCloseable {
         this.store = metrics.timed(MemoryStore.volatileStore(Duration.ofMinutes(10), metrics.storeObserver()), "memory");
         this.service = new LicenseService(store, clock, LEASE, Ed25519Signer.generate(), new SecureRandom(), ROOT);
         metrics.watchPools(service);
-        String name = InProcessServerBuilder.generateName();
-        InProcessServerBuilder builder = InProcessServerBuilder.forName(name).directExecutor();
-        BrokerServer.services(service, metrics.instrumentation()).forEach(builder::addService);
-        try {
-            this.server = builder.build().start();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        this.channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        this.server = InProcessServer.serve(BrokerServer.services(service, metrics.instrumentation()));
+        this.channel = server.channel();
     }
 
     public LicenseAdminGrpc.LicenseAdminBlockingStub admin(String token) {
@@ -68,15 +56,12 @@ public final class InProcessBroker implements AutoCloseable {
     }
 
     public static <S extends AbstractStub<S>> S withToken(S stub, String token) {
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-        return stub.withDeadlineAfter(10, TimeUnit.SECONDS).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+        return LocalNode.withToken(stub, token).withDeadlineAfter(10, TimeUnit.SECONDS);
     }
 
     @Override
     public void close() {
-        channel.shutdownNow();
-        server.shutdownNow();
+        server.close();
         store.close();
         metrics.close();
     }

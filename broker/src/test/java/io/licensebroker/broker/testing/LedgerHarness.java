@@ -15,6 +15,7 @@ import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.broker.core.Subscription;
 import io.licensebroker.broker.core.UsagePolicy;
 import io.licensebroker.broker.core.User;
+import io.licensebroker.testkit.MutableClock;
 
 import java.time.Duration;
 import java.time.Instant;

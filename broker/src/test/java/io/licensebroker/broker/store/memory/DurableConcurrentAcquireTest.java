@@ -2,7 +2,7 @@ package io.licensebroker.broker.store.memory;
 
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.store.ConcurrentAcquireTest;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.testkit.MutableClock;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -14,7 +14,7 @@ import io.licensebroker.broker.core.Subscription;
 import io.licensebroker.broker.core.UsagePolicy;
 import io.licensebroker.broker.core.User;
 import io.licensebroker.broker.store.LicenseStoreContractTest;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.testkit.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -18,7 +18,7 @@ import io.licensebroker.broker.core.Role;
 import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.broker.core.StoreUnavailableException;
 import io.licensebroker.broker.core.UsagePolicy;
-import io.licensebroker.broker.testing.Await;
+import io.licensebroker.testkit.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -7,7 +7,7 @@ import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.broker.core.StoreObserver;
 import io.licensebroker.broker.core.StoreUnavailableException;
-import io.licensebroker.broker.testing.Await;
+import io.licensebroker.testkit.Await;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

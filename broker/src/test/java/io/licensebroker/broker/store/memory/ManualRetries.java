@@ -1,6 +1,6 @@
 package io.licensebroker.broker.store.memory;
 
-import io.licensebroker.broker.testing.Await;
+import io.licensebroker.testkit.Await;
 
 import java.time.Duration;
 import java.util.ArrayList;

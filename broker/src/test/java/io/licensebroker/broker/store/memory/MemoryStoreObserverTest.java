@@ -7,7 +7,7 @@ import io.licensebroker.broker.core.Ids;
 import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.core.StoreObserver;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.testkit.MutableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

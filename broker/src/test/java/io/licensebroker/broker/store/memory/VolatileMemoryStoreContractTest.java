@@ -2,7 +2,7 @@ package io.licensebroker.broker.store.memory;
 
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.store.LicenseStoreContractTest;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.testkit.MutableClock;
 
 import java.time.Duration;
 

@@ -5,7 +5,7 @@ import com.google.protobuf.Timestamp;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.licensebroker.broker.offline.Ed25519Signer;
-import io.licensebroker.broker.testing.Await;
+import io.licensebroker.testkit.Await;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.AdminRole;
 import io.licensebroker.proto.v1.CreateAccountRequest;

@@ -9,11 +9,9 @@ import com.google.protobuf.Timestamp;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.licensebroker.broker.app.BrokerNode;
-import io.licensebroker.broker.app.BrokerSettings;
+import io.licensebroker.broker.app.LocalNode;
 import io.licensebroker.broker.app.Setting;
-import io.licensebroker.broker.testing.RedisServer;
+import io.licensebroker.testkit.RedisServer;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.CreateAccountRequest;
 import io.licensebroker.proto.v1.CreateApiKeyRequest;
@@ -33,14 +31,10 @@ import io.licensebroker.proto.v1.UsagePolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Instant;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,22 +69,9 @@ class GrpcTortureTest {
 
     @Test
     void tortureOnTheEmbeddedStore() throws Exception {
-        Map<Setting, String> flags = new EnumMap<>(Setting.class);
-        flags.put(Setting.PORT, "0");
-        flags.put(Setting.METRICS_PORT, "0");
-        flags.put(Setting.ADMIN_TOKEN, ADMIN);
-        flags.put(Setting.STORE, "memory");
-        flags.put(Setting.DATA_DIR, dataDir.toString());
-        flags.put(Setting.LEASE_TTL, "10m");
-        flags.put(Setting.SHUTDOWN_GRACE, "1s");
-        try (BrokerNode node = BrokerNode.start(BrokerSettings.resolve(flags, Map.of()), false, Clock.systemUTC(),
-                new PrintStream(OutputStream.nullOutputStream()))) {
-            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", node.port()).usePlaintext().build();
-            try {
-                torture("memory", List.of(channel));
-            } finally {
-                channel.shutdownNow();
-            }
+        try (LocalNode node = LocalNode.start(Map.of(Setting.ADMIN_TOKEN, ADMIN, Setting.STORE, "memory",
+                Setting.DATA_DIR, dataDir.toString(), Setting.LEASE_TTL, "10m", Setting.SHUTDOWN_GRACE, "1s"))) {
+            torture("memory", List.of(node.channel()));
         }
     }
 

@@ -5,7 +5,7 @@ import io.licensebroker.broker.core.AcquireRequest;
 import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.Ids;
 import io.licensebroker.broker.core.Session;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.testkit.MutableClock;
 import io.lettuce.core.ScoredValue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -2,8 +2,8 @@ package io.licensebroker.broker.store.redis;
 
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.store.LicenseStoreContractTest;
-import io.licensebroker.broker.testing.MutableClock;
-import io.licensebroker.broker.testing.RedisClusterFixture;
+import io.licensebroker.testkit.MutableClock;
+import io.licensebroker.testkit.RedisClusterFixture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 

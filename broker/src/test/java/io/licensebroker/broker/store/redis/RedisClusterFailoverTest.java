@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.licensebroker.broker.testing.Await;
-import io.licensebroker.broker.testing.RedisClusterFixture;
+import io.licensebroker.testkit.Await;
+import io.licensebroker.testkit.RedisClusterFixture;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.LicenseUsage;
 import io.licensebroker.proto.v1.PoolRow;

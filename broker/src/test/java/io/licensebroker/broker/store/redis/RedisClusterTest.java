@@ -1,6 +1,6 @@
 package io.licensebroker.broker.store.redis;
 
-import io.licensebroker.broker.testing.RedisClusterFixture;
+import io.licensebroker.testkit.RedisClusterFixture;
 import io.licensebroker.proto.v1.AcquireSessionResponse;
 import io.licensebroker.proto.v1.LicenseUsage;
 import io.licensebroker.proto.v1.PoolRow;

@@ -2,7 +2,7 @@ package io.licensebroker.broker.store.redis;
 
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.store.ConcurrentAcquireTest;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.testkit.MutableClock;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;

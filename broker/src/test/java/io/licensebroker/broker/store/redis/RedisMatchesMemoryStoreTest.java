@@ -13,7 +13,7 @@ import io.licensebroker.broker.core.SessionPage;
 import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.broker.core.UsagePolicy;
 import io.licensebroker.broker.store.memory.MemoryStore;
-import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.testkit.MutableClock;
 import io.licensebroker.broker.testing.UsageInvariants;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -4,14 +4,11 @@ import com.google.common.util.concurrent.ListenableFuture;
 import com.google.protobuf.Timestamp;
 import com.google.rpc.ErrorInfo;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
 import io.licensebroker.broker.testing.ErrorReasons;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.AbstractStub;
-import io.grpc.stub.MetadataUtils;
 import io.licensebroker.broker.app.BrokerNode;
-import io.licensebroker.broker.app.BrokerSettings;
+import io.licensebroker.broker.app.LocalNode;
 import io.licensebroker.broker.app.Setting;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.AcquireSessionResponse;
@@ -26,10 +23,7 @@ import io.licensebroker.proto.v1.SetDedicatedLicensesRequest;
 import io.licensebroker.proto.v1.SetSubscriptionRequest;
 import io.licensebroker.proto.v1.UpsertUserRequest;
 
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,8 +43,7 @@ final class RedisNodes implements AutoCloseable {
     private static final Timestamp NEXT_YEAR = Timestamp.newBuilder()
             .setSeconds(Instant.now().plus(Duration.ofDays(365)).getEpochSecond()).build();
 
-    private final List<BrokerNode> nodes = new ArrayList<>();
-    private final List<ManagedChannel> channels = new ArrayList<>();
+    private final List<LocalNode> nodes = new ArrayList<>();
     private final String uri;
     private final Duration leaseTtl;
     private final Duration redisTimeout;
@@ -87,8 +80,6 @@ final class RedisNodes implements AutoCloseable {
     /** Starts one more node on {@code redisUri} (e.g. one seed of a cluster); answers its index. */
     int add(String redisUri) {
         Map<Setting, String> flags = new EnumMap<>(Setting.class);
-        flags.put(Setting.PORT, "0");
-        flags.put(Setting.METRICS_PORT, "0");
         flags.put(Setting.ADMIN_TOKEN, ADMIN);
         flags.put(Setting.STORE, "redis");
         flags.put(Setting.REDIS_URI, redisUri);
@@ -97,15 +88,12 @@ final class RedisNodes implements AutoCloseable {
         flags.put(Setting.SHUTDOWN_GRACE, "1s");
         // The data directory is not used with Redis; it only has to be a path.
         flags.put(Setting.DATA_DIR, Path.of(System.getProperty("java.io.tmpdir"), "unused-redis-node-data").toString());
-        BrokerNode node = BrokerNode.start(BrokerSettings.resolve(flags, Map.of()), false, Clock.systemUTC(),
-                new PrintStream(OutputStream.nullOutputStream()));
-        nodes.add(node);
-        channels.add(NettyChannelBuilder.forAddress("127.0.0.1", node.port()).usePlaintext().build());
+        nodes.add(LocalNode.start(flags));
         return nodes.size() - 1;
     }
 
     BrokerNode node(int i) {
-        return nodes.get(i);
+        return nodes.get(i).node();
     }
 
     int size() {
@@ -113,25 +101,24 @@ final class RedisNodes implements AutoCloseable {
     }
 
     ManagedChannel channel(int i) {
-        return channels.get(i);
+        return nodes.get(i).channel();
     }
 
     /** Stops node {@code i} (its sessions stay in Redis, as after a crash: nothing releases them). */
     void stop(int i) {
-        channels.get(i).shutdownNow();
         nodes.get(i).close();
     }
 
     LicenseAdminGrpc.LicenseAdminBlockingStub admin(int node) {
-        return withToken(LicenseAdminGrpc.newBlockingStub(channels.get(node)), ADMIN);
+        return withToken(LicenseAdminGrpc.newBlockingStub(channel(node)), ADMIN);
     }
 
     LicenseBrokerGrpc.LicenseBrokerBlockingStub agent(int node, String apiKey) {
-        return withToken(LicenseBrokerGrpc.newBlockingStub(channels.get(node)), apiKey);
+        return withToken(LicenseBrokerGrpc.newBlockingStub(channel(node)), apiKey);
     }
 
     LicenseBrokerGrpc.LicenseBrokerFutureStub agentAsync(int node, String apiKey) {
-        return withToken(LicenseBrokerGrpc.newFutureStub(channels.get(node)), apiKey);
+        return withToken(LicenseBrokerGrpc.newFutureStub(channel(node)), apiKey);
     }
 
     LicenseUsage usage(int node, String account) {
@@ -216,9 +203,7 @@ final class RedisNodes implements AutoCloseable {
     }
 
     static <S extends AbstractStub<S>> S withToken(S stub, String token) {
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-        return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers)).withDeadlineAfter(60, TimeUnit.SECONDS);
+        return LocalNode.withToken(stub, token).withDeadlineAfter(60, TimeUnit.SECONDS);
     }
 
     /** The ErrorInfo reason of a refusal. */
@@ -228,9 +213,6 @@ final class RedisNodes implements AutoCloseable {
 
     @Override
     public void close() {
-        channels.forEach(ManagedChannel::shutdownNow);
-        for (BrokerNode node : nodes) {
-            node.close();
-        }
+        nodes.forEach(LocalNode::close);
     }
 }

@@ -3,8 +3,8 @@ package io.licensebroker.broker.store.redis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.licensebroker.broker.testing.Await;
-import io.licensebroker.broker.testing.RedisServer;
+import io.licensebroker.testkit.Await;
+import io.licensebroker.testkit.RedisServer;
 import io.licensebroker.client.LicenseBrokerClient;
 import io.licensebroker.client.LicenseSession;
 import io.licensebroker.proto.v1.PoolRow;

@@ -1,6 +1,6 @@
 package io.licensebroker.broker.store.redis;
 
-import io.licensebroker.broker.testing.RedisServer;
+import io.licensebroker.testkit.RedisServer;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;

@@ -8,7 +8,7 @@ import io.licensebroker.proto.v1.PoolRow;
 import io.licensebroker.proto.v1.RenewSessionRequest;
 import io.licensebroker.proto.v1.SetUsagePolicyRequest;
 import io.licensebroker.proto.v1.UsagePolicy;
-import io.licensebroker.broker.testing.Await;
+import io.licensebroker.testkit.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;

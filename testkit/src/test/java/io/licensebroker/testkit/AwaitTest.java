@@ -1,11 +1,15 @@
-package io.licensebroker.broker.testing;
+package io.licensebroker.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +43,27 @@ class AwaitTest {
         AtomicInteger checks = new AtomicInteger();
         Await.until(scheduler, Duration.ofSeconds(10), () -> checks.incrementAndGet() == 5, () -> "the fifth check");
         assertEquals(5, checks.get());
+    }
+
+    @Test
+    void anAnswerIsAskedForUntilThereIsOneAndAnErrorOnlyMeansNotYet() {
+        AtomicInteger asked = new AtomicInteger();
+        String answer = Await.answer(Duration.ofSeconds(10), Duration.ofMillis(1), () -> switch (asked.incrementAndGet()) {
+            case 1, 2 -> throw new IOException("still starting");
+            case 3 -> Optional.empty();
+            default -> Optional.of("ready");
+        });
+        assertEquals("ready", answer);
+        assertEquals(4, asked.get(), "not asked again once answered");
+    }
+
+    @Test
+    void noAnswerInTimeFailsWithTheLastError() {
+        AssertionError e = assertThrows(AssertionError.class, () -> Await.answer(Duration.ofMillis(200), Duration.ofMillis(1),
+                () -> {
+                    throw new IOException("connection refused");
+                }));
+        assertTrue(e.getMessage().contains("connection refused"), e.getMessage());
     }
 
     /** Runs the checks a few times back to back before the waiting thread gets to cancel them, as a busy machine may. */

@@ -1,4 +1,4 @@
-package io.licensebroker.broker.testing;
+package io.licensebroker.testkit;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;

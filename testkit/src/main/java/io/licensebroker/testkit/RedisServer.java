@@ -1,4 +1,4 @@
-package io.licensebroker.broker.testing;
+package io.licensebroker.testkit;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * A real {@code redis-server} process for tests, on a free port of 127.0.0.1, in its own
+ * A real {@code redis-server} process for tests and benchmark runs, on a free port of 127.0.0.1, in its own
  * directory, without persistence unless the arguments ask for it. The binary is the one on PATH
  * when there is one, else the one shipped inside {@code com.github.codemonstur:embedded-redis}
  * (extracted once per JVM); the system property {@value #BINARY_PROPERTY} ({@code path} or
@@ -45,19 +45,35 @@ public final class RedisServer implements AutoCloseable {
     private final int port;
     private final Path dir;
     private final List<String> extraArgs;
+    /** The directory {@link #close()} deletes (one this class made), or null. */
+    private final Scratch scratch;
     private final List<String> output = new CopyOnWriteArrayList<>();
     private Process process;
 
-    private RedisServer(int port, Path dir, List<String> extraArgs) {
+    private RedisServer(int port, Path dir, List<String> extraArgs, Scratch scratch) {
         this.port = port;
         this.dir = dir;
         this.extraArgs = List.copyOf(extraArgs);
+        this.scratch = scratch;
     }
 
     /** A server on a free port; {@code extraArgs} are redis-server options ("--appendonly", "yes", ...). */
     public static RedisServer start(Path dir, String... extraArgs) {
-        RedisServer server = new RedisServer(freePort(), dir, List.of(extraArgs));
+        RedisServer server = new RedisServer(freePort(), dir, List.of(extraArgs), null);
         server.launch();
+        return server;
+    }
+
+    /** A throwaway server (a benchmark run's) in a fresh temporary directory that {@link #close()} deletes. */
+    public static RedisServer startTemporary(String... extraArgs) {
+        Scratch scratch = Scratch.directory("license-broker-redis-");
+        RedisServer server = new RedisServer(freePort(), scratch.path(), List.of(extraArgs), scratch);
+        try {
+            server.launch();
+        } catch (RuntimeException e) {
+            scratch.close();
+            throw e;
+        }
         return server;
     }
 
@@ -122,6 +138,9 @@ public final class RedisServer implements AutoCloseable {
     @Override
     public void close() {
         kill();
+        if (scratch != null) {
+            scratch.close();
+        }
     }
 
     // ---------------------------------------------------------------- internals

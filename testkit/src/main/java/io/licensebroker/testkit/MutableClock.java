@@ -1,4 +1,4 @@
-package io.licensebroker.broker.testing;
+package io.licensebroker.testkit;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -7,7 +7,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** A clock tests move by hand: leases, expiry and reaping are tested without sleeping. */
+/** A clock tests (and the load tester's scale runs) move by hand: leases, expiry and reaping without sleeping. */
 public final class MutableClock extends Clock {
     private final AtomicReference<Instant> now;
 
