@@ -34,7 +34,7 @@ class AccountLedgerModelTest {
     @MethodSource("seeds")
     void randomStepsKeepTheInvariantAndFollowTheRules(long seed) {
         LedgerHarness h = new LedgerHarness(Duration.ofMinutes(5));
-        new LicenseModel(new LedgerTarget(h), seed).run(STEPS);
+        new LicenseModel(new LedgerTarget(h), seed).run(ModelSeeds.steps(STEPS));
         // the state survives a snapshot round trip
         LedgerHarness copy = AccountLedgerTest.replayedFromExport(h);
         AccountLedgerTest.assertSameState(h.ledger, copy.ledger, h.now());
