@@ -3,10 +3,12 @@ package io.licensebroker.broker.store.memory;
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.store.LicenseStoreModelTest;
 import io.licensebroker.broker.testing.MutableClock;
+import io.licensebroker.broker.testing.ModelSeeds;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.stream.LongStream;
 
 /**
  * The model on the durable embedded store, journal on disk as in production: 20 seeds of 2,000
@@ -23,7 +25,7 @@ class DurableMemoryStoreModelTest extends LicenseStoreModelTest {
     }
 
     @Override
-    protected int seeds() {
-        return 20;
+    protected LongStream seeds() {
+        return ModelSeeds.orReplay(LongStream.rangeClosed(1, 20));
     }
 }
