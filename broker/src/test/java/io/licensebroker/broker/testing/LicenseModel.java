@@ -360,43 +360,15 @@ public final class LicenseModel {
                 available.merge(existing.poolId(), 1L, Long::sum);
             }
         }
-        Reason expectedDenial = null;
-        String expectedPool = null;
-        boolean expectedFallback = false;
         Set<String> registered = machines().keySet();
-        if (!registered.contains(machine) && registered.size() >= quota) {
-            expectedDenial = Reason.MACHINE_QUOTA_EXCEEDED;
-        } else {
-            User u = userRecords.get(user);
-            List<String> candidates = new ArrayList<>();
-            candidates.add(u.assignedOrgId() == null ? account : u.assignedOrgId());
-            if (policy.policy() != UsagePolicy.STRICT) {
-                candidates.addAll(u.projectOrgIds());
-            }
-            if (policy.policy() == UsagePolicy.UNRESTRICTED) {
-                candidates.addAll(orgs); // creation order
-            }
-            for (String c : candidates) {
-                if (available.getOrDefault(c, 0L) > 0) {
-                    expectedPool = c;
-                    break;
-                }
-            }
-            if (expectedPool == null && u.assignedOrgId() != null && policy.allowFallback()
-                    && available.get(account) > 0) {
-                expectedPool = account;
-                expectedFallback = true;
-            }
-            if (expectedPool == null) {
-                expectedDenial = u.assignedOrgId() != null && !policy.allowFallback()
-                        ? Reason.ORGANIZATION_POOL_EXHAUSTED : Reason.NO_LICENSE_AVAILABLE;
-            }
-        }
+        ModelPools.Choice expected = !registered.contains(machine) && registered.size() >= quota
+                ? new ModelPools.Choice(Reason.MACHINE_QUOTA_EXCEEDED, null, false)
+                : ModelPools.choose(account, userRecords.get(user), policy, orgs, available);
         int liveBefore = sessions.size();
         Decision<Session> d = t.acquire(name, user, machine, requestId, now.plus(TTL));
-        expect(expectedDenial, d);
+        expect(expected.denial(), d);
         if (d.isGranted()) {
-            assertEquals(new Session(name, account, "KRE", user, machine, expectedPool, expectedFallback, requestId,
+            assertEquals(new Session(name, account, "KRE", user, machine, expected.pool(), expected.fallback(), requestId,
                     now, now.plus(TTL)), d.value(), where() + ": the new session");
             observe();
             assertNotNull(session(name), where() + ": listed");

@@ -103,7 +103,8 @@ class StoresAgreeTest {
         MutableClock clock = MutableClock.at("2030-01-01T00:00:00Z");
         try (LicenseStore embedded = MemoryStore.open(dir.resolve("embedded"), true, tombstones, Long.MAX_VALUE, clock.instant());
              LicenseStore redis = RedisStore.connect(RedisStoreContractTest.options(REDIS.uri()).withTombstoneRetention(tombstones));
-             LicenseStore clustered = RedisStore.connect(RedisStoreContractTest.options(cluster.seeds()).withTombstoneRetention(tombstones))) {
+             RedisStore clustered = RedisStore.connect(RedisStoreContractTest.options(cluster.seeds()).withTombstoneRetention(tombstones))) {
+            assertEquals(true, clustered.isCluster(), "a comma list of seeds connects in cluster mode");
             new Run(seed, clock, List.of(new Seen("embedded", embedded), new Seen("redis", redis), new Seen("cluster", clustered))).go();
         }
     }
