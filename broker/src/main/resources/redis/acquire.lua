@@ -8,12 +8,9 @@
 -- Outcomes: ok {session, reindex}, existing {session} (the request id names a live session; the
 -- core judges it), stale, resent-ended, expired, refused, recovering {until}, unknown (a
 -- re-admission outside a learning period), machine_quota, exhausted.
-if not account_exists() then
-  return NO_ACCOUNT
-end
-local out_of_date = stale(REQ.version)
-if out_of_date then
-  return out_of_date
+local refused = not_at(REQ.version)
+if refused then
+  return refused
 end
 -- Exactly once: the Redis client re-sends a command that was in flight when its connection
 -- dropped. The session id was chosen by the caller for this one call, so finding it means this

@@ -10,12 +10,9 @@
 --   end_machine  {product, id, cause, unregister}: end the machine's live sessions with that
 --                cause, then remove its registration if unregister; nothing when not registered
 -- Outcomes: ok {version, ended, unregistered}, stale {version, config}, guard {which}.
-if not account_exists() then
-  return NO_ACCOUNT
-end
-local out_of_date = stale(REQ.version)
-if out_of_date then
-  return out_of_date
+local refused = not_at(REQ.version)
+if refused then
+  return refused
 end
 for i, g in ipairs(REQ.guards or {}) do
   if redis.call('SCARD', key('ps:' .. g.product .. ':' .. g.pool)) > tonumber(g.max) then

@@ -56,8 +56,12 @@ end
 
 local NO_ACCOUNT = {outcome = 'no_account'}
 
--- The configuration version a step was computed from must still be the account's.
-local function stale(version)
+-- Why a step computed from configuration version `version` may not go on: the account is gone,
+-- or its configuration changed since (stale, with the current one); nil when it may.
+local function not_at(version)
+  if not account_exists() then
+    return NO_ACCOUNT
+  end
   local cv = redis.call('HGET', KEYS[1], 'cv')
   if cv ~= version then
     return {outcome = 'stale', version = cv, config = redis.call('HGET', KEYS[1], 'cfg')}

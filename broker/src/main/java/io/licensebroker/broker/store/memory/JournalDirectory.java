@@ -75,14 +75,7 @@ final class JournalDirectory {
 
     /** Creates the first segment of an empty (or fully snapshotted) journal, durably. */
     FileChannel createSegment(long gen) throws IOException {
-        FileChannel created = files.open(segmentPath(gen), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        try {
-            fsync();
-        } catch (IOException e) {
-            created.close();
-            throw e;
-        }
-        return created;
+        return durablyCreated(files.open(segmentPath(gen), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
     }
 
     /**
@@ -103,6 +96,11 @@ final class JournalDirectory {
             }
             created = files.open(path, StandardOpenOption.WRITE);
         }
+        return durablyCreated(created);
+    }
+
+    /** A new file's name is durable once the directory is: fsync it, or close the file and fail. */
+    private FileChannel durablyCreated(FileChannel created) throws IOException {
         try {
             fsync();
         } catch (IOException e) {

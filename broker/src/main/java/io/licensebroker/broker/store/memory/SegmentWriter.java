@@ -1,6 +1,5 @@
 package io.licensebroker.broker.store.memory;
 
-import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -104,7 +103,7 @@ final class SegmentWriter {
     void reopenAtDurableEnd() throws IOException {
         // A channel a failed write was interrupted in, or opened on a file system since remounted, is unusable.
         Thread.interrupted();
-        closeQuietly(segment);
+        JournalRecovery.closeQuietly(segment);
         segment = null;
         Path path = directory.segmentPath(generation);
         FileChannel channel = directory.openSegment(generation);
@@ -129,7 +128,7 @@ final class SegmentWriter {
             channel.position(durableBytes);
             channel.force(true);
         } catch (IOException | RuntimeException e) {
-            closeQuietly(channel);
+            JournalRecovery.closeQuietly(channel);
             throw e;
         }
         segment = channel;
@@ -150,17 +149,6 @@ final class SegmentWriter {
             }
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "closing the failed journal segment", e);
-        }
-    }
-
-    private static void closeQuietly(Closeable c) {
-        if (c == null) {
-            return;
-        }
-        try {
-            c.close();
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "closing after a failed recovery", e);
         }
     }
 }

@@ -1,31 +1,19 @@
 package io.licensebroker.broker.store.redis;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.store.LicenseStoreModelTest;
 import io.licensebroker.broker.testing.ModelSeeds;
 import io.licensebroker.testkit.MutableClock;
-import io.licensebroker.testkit.RedisClusterFixture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 
 import java.time.Duration;
 import java.util.stream.LongStream;
 
 /** The model on {@link RedisStore} against a real 3-master Redis Cluster, with the callers' time. */
 class RedisClusterModelTest extends LicenseStoreModelTest {
-    private static RedisClusterFixture cluster;
+    @RegisterExtension
+    static final SharedCluster CLUSTER = new SharedCluster("redis-cluster-model");
 
-    @BeforeAll
-    static void startCluster() {
-        cluster = RedisClusterFixture.start(RedisStoreContractTest.tempDir("redis-cluster-model"), 3);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     /**
      * Twenty seeds of 2,000 steps: the 40,000 steps the issue asks of every store. Measured 33 s
@@ -37,8 +25,8 @@ class RedisClusterModelTest extends LicenseStoreModelTest {
 
     @Override
     protected LicenseStore newStore(MutableClock clock) {
-        cluster.flushAll();
-        RedisStore store = RedisStore.connect(RedisStoreContractTest.options(cluster.seeds())
+        CLUSTER.fixture().flushAll();
+        RedisStore store = RedisStore.connect(RedisStoreContractTest.options(CLUSTER.fixture().seeds())
                 .toBuilder().tombstoneRetention(Duration.ofMinutes(5)).build());
         if (!store.isCluster()) {
             store.close();

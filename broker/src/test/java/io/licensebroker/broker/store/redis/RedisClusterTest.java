@@ -1,13 +1,11 @@
 package io.licensebroker.broker.store.redis;
 
-import io.licensebroker.testkit.RedisClusterFixture;
 import io.licensebroker.proto.v1.AcquireSessionResponse;
 import io.licensebroker.proto.v1.LicenseUsage;
 import io.licensebroker.proto.v1.PoolRow;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,20 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * whichever node is asked.
  */
 class RedisClusterTest {
-    private static RedisClusterFixture cluster;
+    @RegisterExtension
+    static final SharedCluster CLUSTER = new SharedCluster("redis-cluster");
     private RedisNodes nodes;
 
-    @BeforeAll
-    static void startCluster() {
-        cluster = RedisClusterFixture.start(RedisStoreContractTest.tempDir("redis-cluster"), 3);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @AfterEach
     void stopNodes() {
@@ -52,9 +40,9 @@ class RedisClusterTest {
 
     @Test
     void accountsOnEveryMasterGrantExactlyTheirQuotaThroughEitherNode() throws Exception {
-        cluster.flushAll();
-        nodes = RedisNodes.start(cluster.seeds(), 1, Duration.ofSeconds(60));
-        nodes.add(cluster.masters().get(2).uri());
+        CLUSTER.fixture().flushAll();
+        nodes = RedisNodes.start(CLUSTER.fixture().seeds(), 1, Duration.ofSeconds(60));
+        nodes.add(CLUSTER.fixture().masters().get(2).uri());
         for (int i = 0; i < nodes.size(); i++) {
             assertTrue(nodes.node(i).redisStore().orElseThrow().isCluster(), "node " + i + " runs in cluster mode");
         }
@@ -63,7 +51,7 @@ class RedisClusterTest {
         int[] perMaster = new int[3];
         for (int n = 0; accounts.size() < 6; n++) {
             String id = "AC-cluster-" + n;
-            int master = cluster.masterOf("lb:{" + id + "}:a");
+            int master = CLUSTER.fixture().masterOf("lb:{" + id + "}:a");
             if (perMaster[master] < 2) {
                 perMaster[master]++;
                 accounts.add(id);

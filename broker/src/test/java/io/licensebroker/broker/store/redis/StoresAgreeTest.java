@@ -17,10 +17,7 @@ import io.licensebroker.broker.core.User;
 import io.licensebroker.broker.store.memory.MemoryStore;
 import io.licensebroker.broker.testing.ModelSeeds;
 import io.licensebroker.testkit.MutableClock;
-import io.licensebroker.testkit.RedisClusterFixture;
 import io.licensebroker.broker.testing.UsageInvariants;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -67,7 +64,8 @@ class StoresAgreeTest {
     private static final int STEPS = 400;
     @RegisterExtension
     static final SharedRedis REDIS = new SharedRedis("redis-differential");
-    private static RedisClusterFixture cluster;
+    @RegisterExtension
+    static final SharedCluster CLUSTER = new SharedCluster("redis-cluster-differential");
     @TempDir
     Path dir;
 
@@ -81,29 +79,18 @@ class StoresAgreeTest {
         return ModelSeeds.onRedis(6);
     }
 
-    @BeforeAll
-    static void startCluster() {
-        cluster = RedisClusterFixture.start(RedisStoreContractTest.tempDir("redis-cluster-differential"), 3);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void everyStoreGivesTheSameAnswers(long seed) {
-        cluster.flushAll();
+        CLUSTER.fixture().flushAll();
         // Tombstones are kept longer than a run lasts: the embedded store forgets them when
         // reaping, Redis at their age, and that difference is not what this test is about.
         Duration tombstones = Duration.ofDays(30);
         MutableClock clock = MutableClock.at("2030-01-01T00:00:00Z");
         try (LicenseStore embedded = MemoryStore.open(dir.resolve("embedded"), true, tombstones, Long.MAX_VALUE, clock.instant());
              LicenseStore redis = RedisStore.connect(RedisStoreContractTest.options(REDIS.uri()).toBuilder().tombstoneRetention(tombstones).build());
-             RedisStore clustered = RedisStore.connect(RedisStoreContractTest.options(cluster.seeds()).toBuilder().tombstoneRetention(tombstones).build())) {
+             RedisStore clustered = RedisStore.connect(RedisStoreContractTest.options(CLUSTER.fixture().seeds()).toBuilder().tombstoneRetention(tombstones).build())) {
             assertEquals(true, clustered.isCluster(), "a comma list of seeds connects in cluster mode");
             new Run(seed, clock, List.of(new Seen("embedded", embedded), new Seen("redis", redis), new Seen("cluster", clustered))).go();
         }
