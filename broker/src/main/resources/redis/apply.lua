@@ -1,7 +1,9 @@
 -- apply: takes one admin change the core computed from configuration version REQ.version, if
 -- that version is still the account's and every guard holds; otherwise changes nothing and
 -- answers why, and the node re-reads and recomputes. REQ:
---   config       the new configuration (absent: unchanged); the version then goes up by one
+--   config       the new configuration (absent: unchanged) and new_version its version: a fresh
+--                random id, never a counter, so a Redis that lost changes and took new ones can
+--                never give a lost configuration's version to another configuration
 --   expiries     {product: subscription end (ms)}, kept as "x:<product>" for renew's time guard
 --   products     product codes to add to "prods" (what monitoring walks)
 --   guards       [{product, pool, max}]: the pool's live sessions must be at most max
@@ -61,8 +63,8 @@ if em and redis.call('HEXISTS', key('mc:' .. em.product), em.id) == 1 then
 end
 local version = redis.call('HGET', KEYS[1], 'cv')
 if REQ.config then
-  version = str(redis.call('HINCRBY', KEYS[1], 'cv', 1))
-  redis.call('HSET', KEYS[1], 'cfg', REQ.config)
+  version = REQ.new_version
+  redis.call('HSET', KEYS[1], 'cv', version, 'cfg', REQ.config)
 end
 for product, ends in pairs(REQ.expiries or {}) do
   redis.call('HSET', KEYS[1], 'x:' .. product, ends)

@@ -7,6 +7,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.licensebroker.broker.core.AccountLedger;
 import io.licensebroker.broker.core.Decision;
+import io.licensebroker.broker.core.Ids;
 import io.licensebroker.broker.core.Journal;
 import io.licensebroker.broker.core.LedgerEvent;
 import io.licensebroker.broker.core.Refusals;
@@ -14,6 +15,7 @@ import io.licensebroker.broker.core.StoreUnavailableException;
 import io.licensebroker.broker.core.Subscription;
 import io.licensebroker.broker.store.memory.EventEncoding;
 
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,6 +47,7 @@ final class AccountConfigs {
     private static final int MAX_ATTEMPTS = 16;
     private static final Base64.Encoder B64 = Base64.getEncoder();
     private static final Base64.Decoder B64D = Base64.getDecoder();
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** One version of an account's configuration; {@code replica} is only ever read. */
     record Config(String version, String encoded, AccountLedger replica) {
@@ -79,6 +82,15 @@ final class AccountConfigs {
 
     AccountConfigs(ScriptRunner scripts) {
         this.scripts = scripts;
+    }
+
+    /**
+     * A configuration version: random, so that versions name configurations uniquely even across a
+     * loss of Redis state (a counter would hand a lost version number to another configuration,
+     * and a node that cached the lost one would decide from it).
+     */
+    static String newVersion() {
+        return Ids.random(RANDOM, 20);
     }
 
     /** The configuration an account's new state starts from. */
@@ -242,7 +254,7 @@ final class AccountConfigs {
             }
         }
         if (configChanged) {
-            req.put("config", encode(accountId, ledger.exportConfiguration()));
+            req.put("config", encode(accountId, ledger.exportConfiguration())).put("new_version", newVersion());
         }
         if (effects.endMachine != null) {
             req.set("end_machine", effects.endMachine);

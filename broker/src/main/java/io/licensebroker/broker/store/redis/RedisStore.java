@@ -164,7 +164,8 @@ public final class RedisStore implements LicenseStore {
         AccountLedger fresh = new AccountLedger(account.id(), Journal.NONE, Duration.ofMillis(1));
         fresh.create(account);
         ObjectNode req = ScriptRunner.request().put("name", account.name())
-                .put("config", AccountConfigs.encode(account.id(), fresh.exportConfiguration()));
+                .put("config", AccountConfigs.encode(account.id(), fresh.exportConfiguration()))
+                .put("version", AccountConfigs.newVersion());
         // The account first, then the global list: a list entry never names a missing account. An
         // attempt that stopped in between is repaired by the next createAccount of that id.
         return scripts.runOnce(account.id(), null, Script.ACCOUNT_CREATE, req).thenCompose(reply -> {

@@ -171,6 +171,28 @@ class RedisStateLossTest {
         assertEquals(2, usage(store).row(ACCOUNT).inUse());
     }
 
+    @Test
+    void aConfigurationRedisLostIsNeverDecidedFromEvenAfterAnotherTookItsPlace() {
+        RedisStore store = startRedisAndNode(Duration.ZERO);
+        setUpAccountWithLicenses(store, 2);
+        snapshot();
+        // This node raises the subscription and keeps that configuration; Redis then loses it.
+        assertTrue(answered(() -> store.setSubscription(ACCOUNT, KRE, 10, 10, clock.instant().plus(Duration.ofDays(30)),
+                clock.instant())).isGranted());
+        loseEverythingSinceTheSnapshot();
+        // Another node changes the account after the loss: a new configuration where the lost one was
+        // (with versions counted up it would carry the lost one's number).
+        RedisStore other = RedisStore.connect(RedisStoreContractTest.options(redis.uri()));
+        closing.add(0, other);
+        assertTrue(answered(() -> other.upsertUser(ACCOUNT, "erin", null, List.of())).isGranted());
+
+        assertTrue(answered(() -> store.acquire(ACCOUNT, request("alice", "m1"))).isGranted(), "this node reaches Redis again");
+        granted(store, "bob", "m2");
+        assertEquals(Reason.NO_LICENSE_AVAILABLE, reason(answered(() -> store.acquire(ACCOUNT, request("carol", "m3")))),
+                "Redis holds 2 licenses, whatever this node had seen before the loss");
+        assertEquals(2, usage(store).row(ACCOUNT).pool());
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private RedisStore startRedisAndNode(Duration learning) {

@@ -109,7 +109,7 @@ class RedisStoreTest {
         RedisStore store = store();
         Instant now = Instant.parse("2030-01-01T00:00:00Z");
         String config = AccountConfigs.encode("AC-1", List.of(new LedgerEvent.AccountCreated(new Account("AC-1", "One"))));
-        String create = "{\"name\":\"One\",\"config\":\"" + config + "\"}";
+        String create = "{\"name\":\"One\",\"config\":\"" + config + "\",\"version\":\"v1\"}";
         assertEquals("ok", replay(Script.ACCOUNT_CREATE, "AC-1", "op-1", now, create).path("outcome").asText());
         assertEquals("ok", replay(Script.ACCOUNT_CREATE, "AC-1", "op-1", now, create).path("outcome").asText(), "re-sent");
         assertEquals(Reason.ALREADY_EXISTS, ((Decision.Denied<Account>) join(store.createAccount(new Account("AC-1", "One")))).reason(),
@@ -123,7 +123,8 @@ class RedisStoreTest {
         List<LedgerEvent> withOrg = new ArrayList<>(AccountLedger.ofConfiguration("AC-1", List.of(
                 new LedgerEvent.AccountCreated(new Account("AC-1", "One"))), Journal.NONE).exportConfiguration());
         withOrg.add(new LedgerEvent.OrganizationCreated(new Organization("OG-900", "AC-1", null, "Org")));
-        String apply = "{\"version\":\"" + version + "\",\"config\":\"" + AccountConfigs.encode("AC-1", withOrg) + "\"}";
+        String apply = "{\"version\":\"" + version + "\",\"new_version\":\"v-next\",\"config\":\""
+                + AccountConfigs.encode("AC-1", withOrg) + "\"}";
         JsonNode first = replay(Script.APPLY, "AC-1", "op-2", now, apply);
         assertEquals("ok", first.path("outcome").asText());
         assertEquals(first, replay(Script.APPLY, "AC-1", "op-2", now, apply), "re-sent");
