@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The configuration of one account and its rules: account, credentials, policy, organizations,
@@ -44,11 +45,16 @@ final class AccountConfiguration {
     final OrgTree orgs;
     private final Map<String, User> users = new LinkedHashMap<>();
     private final Map<String, PoolBook> books = new HashMap<>();
+    /** Made once: a capturing lambda built per call would allocate on every acquire. */
+    private final Function<String, PoolBook> newBook;
+    private final Function<String, PoolBook.Pool> newOrgPool;
 
     AccountConfiguration(String accountId, Consumer<LedgerEvent> sink) {
         this.accountId = accountId;
         this.sink = sink;
         this.orgs = new OrgTree(accountId);
+        this.newBook = p -> new PoolBook(p, accountId);
+        this.newOrgPool = id -> new PoolBook.Pool(id, orgs.ordinal(id));
     }
 
     // ---------------------------------------------------------------- rules
@@ -185,11 +191,11 @@ final class AccountConfiguration {
     }
 
     PoolBook book(String product) {
-        return books.computeIfAbsent(product, p -> new PoolBook(p, accountId));
+        return books.computeIfAbsent(product, newBook);
     }
 
     PoolBook.Pool orgPool(PoolBook book, String orgId) {
-        return book.pools.computeIfAbsent(orgId, id -> new PoolBook.Pool(id, orgs.ordinal(id)));
+        return book.pools.computeIfAbsent(orgId, newOrgPool);
     }
 
     private PoolBook.Pool parentPool(PoolBook book, Organization org) {
