@@ -1,0 +1,111 @@
+package io.licensebroker.broker.core;
+
+import io.licensebroker.broker.core.LedgerEvent.MachineDeactivated;
+import io.licensebroker.broker.core.LedgerEvent.MachineRegistered;
+import io.licensebroker.broker.core.LedgerEvent.OfflineLicenseIssued;
+import io.licensebroker.broker.core.LedgerEvent.SessionEnded;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The rules of machines and offline licenses: the machine list, deactivation (which ends the
+ * machine's sessions) and issuing an offline license. Each checks, then hands its events to the
+ * sink (the owning {@link AccountLedger}). Not thread-safe.
+ */
+final class MachineRules {
+    private final String accountId;
+    private final AccountConfiguration config;
+    private final SessionTable sessions;
+    private final Consumer<LedgerEvent> sink;
+
+    MachineRules(AccountConfiguration config, SessionTable sessions, Consumer<LedgerEvent> sink) {
+        this.accountId = config.accountId;
+        this.config = config;
+        this.sessions = sessions;
+        this.sink = sink;
+    }
+
+    List<Machine> machines(String product, Instant now) {
+        PoolBook book = config.bookOrNull(product);
+        if (book == null) {
+            return List.of();
+        }
+        config.pruneOffline(book, now);
+        Map<String, Long> live = sessions.countByMachine(product);
+        List<Machine> out = new ArrayList<>(book.machines.size());
+        book.machines.forEach((id, reg) -> {
+            OfflineLicense off = book.offline.get(id);
+            out.add(new Machine(id, product, reg.at(), live.getOrDefault(id, 0L), off == null ? null : off.expiresAt()));
+        });
+        return out;
+    }
+
+    /**
+     * Unregisters a machine and ends its live sessions (as terminated). A machine bound to a live
+     * offline license stays registered, since that license cannot be revoked. True when the
+     * registration was removed or a session ended.
+     */
+    boolean deactivateMachine(String product, String machineId, Instant now) {
+        PoolBook book = config.bookOrNull(product);
+        if (book == null || !book.machines.containsKey(machineId)) {
+            return false;
+        }
+        config.pruneOffline(book, now);
+        List<String> ending = sessions.idsOnMachine(product, machineId);
+        for (String id : ending) {
+            sink.accept(new SessionEnded(id, Reason.SESSION_TERMINATED, now));
+        }
+        if (book.offline.containsKey(machineId)) {
+            return !ending.isEmpty();
+        }
+        sink.accept(new MachineDeactivated(product, machineId, now));
+        return true;
+    }
+
+    /**
+     * Binds one account license to a machine until {@code expiresAt} (at most {@code maxLength}
+     * ahead and never past the subscription's expiry).
+     */
+    Decision<OfflineLicense> issueOfflineLicense(String product, String machineId, Instant expiresAt,
+                                                        Duration maxLength, Instant now) {
+        PoolBook book = config.bookOrNull(product);
+        if (book == null || book.subscription == null) {
+            return Refusals.noSubscription(accountId, product);
+        }
+        if (book.subscription.isExpiredAt(now)) {
+            return Refusals.subscriptionExpired(product, book.subscription.expiresAt());
+        }
+        if (!expiresAt.isAfter(now)) {
+            return Decision.denied(Reason.INVALID_ARGUMENT, "expires_at must be in the future: " + expiresAt, "expires_at");
+        }
+        if (expiresAt.isAfter(now.plus(maxLength))) {
+            return Decision.denied(Reason.INVALID_ARGUMENT, "expires_at is more than " + maxLength.toDays() + " days ahead: " + expiresAt, "expires_at");
+        }
+        if (expiresAt.isAfter(book.subscription.expiresAt())) {
+            return Decision.denied(Reason.INVALID_ARGUMENT, "expires_at " + expiresAt + " is past the subscription's expiry "
+                    + book.subscription.expiresAt(), "expires_at");
+        }
+        config.pruneOffline(book, now);
+        if (book.offline.containsKey(machineId)) {
+            return Decision.denied(Reason.ALREADY_EXISTS, "machine " + machineId + " already holds a live offline license", "machine_id");
+        }
+        boolean newMachine = !book.isRegistered(machineId);
+        if (newMachine && book.registeredMachines() >= book.subscription.machineQuota()) {
+            return Refusals.machineQuotaOnOffline(book.subscription.machineQuota());
+        }
+        if (book.root.available() < 1) {
+            return Decision.denied(Reason.INSUFFICIENT_LICENSES, "the account pool has no available license");
+        }
+        if (newMachine) {
+            sink.accept(new MachineRegistered(product, machineId, now));
+        }
+        OfflineLicense license = new OfflineLicense(accountId, product, machineId, now, expiresAt);
+        sink.accept(new OfflineLicenseIssued(license));
+        return Decision.granted(license);
+    }
+}
