@@ -19,7 +19,6 @@ import io.licensebroker.broker.core.Organization;
 import io.licensebroker.broker.core.PolicySettings;
 import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.Refusals;
-import io.licensebroker.broker.core.Role;
 import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.core.SessionPage;
 import io.licensebroker.broker.core.SessionQuery;
@@ -57,12 +56,8 @@ import java.util.function.Supplier;
  * drive them with a clock).
  *
  * <p>Caching: the organization index is immutable once written, so found entries are cached
- * (misses never are: a key created on another node works at once). Credentials are cached (bounded)
- * with the credentials epoch ({@link Keys#CREDENTIAL_EPOCH}) they were read under; every lookup
- * reads the epoch (one GET) and uses the cached entry only while it is unchanged. Adding and
- * revoking a credential replace the epoch in the same script, so every node refuses a revoked
- * credential from its very next call, and a Redis that lost data (a wipe: no epoch at all; a
- * failover or restore that lost recent writes: an older epoch) matches no cached entry.
+ * (misses never are: a key created on another node works at once); credentials are cached under
+ * an epoch every change replaces ({@link RedisCredentials}).
  * Configurations are cached by version; a script refuses a step computed from another version
  * (stale, with the current configuration) before changing anything, so a change made on any node
  * is obeyed by the very next call on every node.
@@ -85,12 +80,8 @@ public final class RedisStore implements LicenseStore {
     private final AccountConfigs configs;
     private final LeaseReaper reaper;
     private final RedisSessions sessions;
-    private final Cache<String, CachedCredential> credentials = Caffeine.newBuilder().maximumSize(100_000).build();
+    private final RedisCredentials credentials;
     private final Cache<String, String> organizationAccounts = Caffeine.newBuilder().maximumSize(100_000).build();
-
-    /** A credential and the credentials epoch it was read under. */
-    private record CachedCredential(String epoch, Credential credential) {
-    }
 
     private RedisStore(RedisLink link, RedisStoreOptions options) {
         this.link = link;
@@ -99,6 +90,7 @@ public final class RedisStore implements LicenseStore {
         this.configs = new AccountConfigs(scripts);
         this.reaper = new LeaseReaper(link, scripts, options);
         this.sessions = new RedisSessions(scripts, configs, reaper, options.observer());
+        this.credentials = new RedisCredentials(link, scripts, configs);
     }
 
     /**
@@ -198,75 +190,22 @@ public final class RedisStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Credential>> addCredential(Credential credential) {
-        boolean superAdmin = credential.role() == Role.SUPER_ADMIN;
-        // Accounts are never deleted, so "the account exists" stays true once read: checking it,
-        // then writing the global credential, cannot store a key for a missing account.
-        CompletableFuture<Decision<Credential>> accountCheck = superAdmin
-                ? done(Decision.granted(credential))
-                : configs.observe(credential.accountId(), null, List.of(), false).thenApply(observed -> observed != null
-                        ? Decision.granted(credential)
-                        : Refusals.accountNotFound(credential.accountId()));
-        return accountCheck.thenCompose(check -> {
-            if (!check.isGranted()) {
-                return done(check);
-            }
-            return scripts.global(Script.CREDENTIAL_ADD, new String[]{Keys.CREDENTIALS, Keys.SUPER_ADMIN, Keys.CREDENTIAL_EPOCH},
-                            ScriptRunner.request().put("id", credential.lookupId()).put("encoded", Codec.encode(credential))
-                                    .put("super_admin", superAdmin).put("epoch", newEpoch()))
-                    .thenApply(x -> check);
-        });
+        return credentials.add(credential);
     }
 
     @Override
     public CompletionStage<Optional<Credential>> credential(String lookupId) {
-        // The epoch is read before the credential: a revocation between the two reads replaces the
-        // epoch, so an entry cached here under the old one is never used again.
-        return link.<String>call(c -> c.get(Keys.CREDENTIAL_EPOCH)).thenCompose(epoch -> {
-            CachedCredential cached = credentials.getIfPresent(lookupId);
-            if (cached != null && epoch != null && epoch.equals(cached.epoch())) {
-                return done(Optional.of(cached.credential()));
-            }
-            if (epoch == null) {
-                // First use, or Redis lost its data: start an epoch so that caching resumes. NX: a
-                // concurrent revocation's epoch is never overwritten.
-                String fresh = newEpoch();
-                link.<String>call(c -> c.set(Keys.CREDENTIAL_EPOCH, fresh, SetArgs.Builder.nx()))
-                        .whenComplete((v, e) -> { });
-            }
-            return link.<String>call(c -> c.hget(Keys.CREDENTIALS, lookupId)).thenApply(encoded -> {
-                if (encoded == null) {
-                    credentials.invalidate(lookupId);
-                    return Optional.<Credential>empty();
-                }
-                Credential found = Codec.credential(lookupId, encoded);
-                if (epoch != null) {
-                    credentials.put(lookupId, new CachedCredential(epoch, found));
-                }
-                return Optional.of(found);
-            });
-        });
+        return credentials.find(lookupId);
     }
 
     @Override
     public CompletionStage<Decision<Credential>> revokeCredential(String lookupId) {
-        return scripts.global(Script.CREDENTIAL_REVOKE, new String[]{Keys.CREDENTIALS, Keys.CREDENTIAL_EPOCH},
-                        ScriptRunner.request().put("id", lookupId).put("epoch", newEpoch()))
-                .thenApply(reply -> {
-                    credentials.invalidate(lookupId);
-                    if (!"revoked".equals(ScriptRunner.outcome(reply))) {
-                        return Refusals.<Credential>credentialNotFound(lookupId);
-                    }
-                    return Decision.granted(Codec.credential(lookupId, reply.path("encoded").asText()));
-                });
-    }
-
-    private String newEpoch() {
-        return Ids.random(random, 24);
+        return credentials.revoke(lookupId);
     }
 
     @Override
     public CompletionStage<Boolean> hasSuperAdmin() {
-        return link.<Long>call(c -> c.exists(Keys.SUPER_ADMIN)).thenApply(n -> n > 0);
+        return credentials.hasSuperAdmin();
     }
 
     // ---------------------------------------------------------------- configuration (decided by the core)
