@@ -10,6 +10,7 @@ import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.core.StoreObserver;
 import io.licensebroker.broker.core.StoreUnavailableException;
 import io.licensebroker.testkit.MutableClock;
+import io.licensebroker.testkit.Await;
 import io.licensebroker.testkit.RedisServer;
 import io.licensebroker.broker.testing.UsageInvariants;
 import org.junit.jupiter.api.AfterEach;
@@ -29,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -280,18 +282,21 @@ class RedisStateLossTest {
 
     /** Like an agent: repeats a call that found Redis unreachable (it changed nothing) until it is answered. */
     private static <T> T answered(Supplier<CompletionStage<T>> call) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
+        AtomicReference<T> answer = new AtomicReference<>();
+        Await.until(Duration.ofSeconds(30), () -> {
             try {
-                return call.get().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                answer.set(call.get().toCompletableFuture().get(30, TimeUnit.SECONDS));
+                return true;
             } catch (ExecutionException | CompletionException e) {
-                if (!(e.getCause() instanceof StoreUnavailableException) || System.nanoTime() > deadline) {
-                    throw new AssertionError(e);
+                if (e.getCause() instanceof StoreUnavailableException) {
+                    return false;
                 }
+                throw new AssertionError(e);
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
-        }
+        }, () -> "an answer from Redis");
+        return answer.get();
     }
 
     private static <T> T join(CompletionStage<T> stage) {
