@@ -77,7 +77,7 @@ final class AccountConfiguration {
                 return Decision.granted(c);
             }
         }
-        return Decision.denied(Reason.CREDENTIAL_NOT_FOUND, "no credential " + lookupId, null);
+        return Refusals.credentialNotFound(lookupId);
     }
 
     boolean everHadCredentials() {

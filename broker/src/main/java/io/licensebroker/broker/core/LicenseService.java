@@ -328,7 +328,7 @@ public final class LicenseService {
                                                           java.util.function.Function<String, CompletionStage<Decision<T>>> call) {
         Optional<String> account = Ids.accountOfSession(sessionId);
         if (account.isEmpty()) {
-            return CompletableFuture.completedFuture(Decision.denied(Reason.SESSION_NOT_FOUND, "no live session " + sessionId, "session_id"));
+            return CompletableFuture.completedFuture(Refusals.sessionNotFound(sessionId));
         }
         if (!account.get().equals(agent.accountId())) {
             return CompletableFuture.completedFuture(Decision.denied(Reason.PERMISSION_DENIED, "session " + sessionId + " belongs to another account", "session_id"));
@@ -337,7 +337,7 @@ public final class LicenseService {
     }
 
     private static <T> Decision<T> accountNotFound(String accountId) {
-        return Decision.denied(Reason.ACCOUNT_NOT_FOUND, "no account " + accountId, "account_id");
+        return Refusals.accountNotFound(accountId);
     }
 
     private static byte[] sha256(byte[] salt, String secret) {

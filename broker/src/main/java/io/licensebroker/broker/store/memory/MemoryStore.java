@@ -14,6 +14,7 @@ import io.licensebroker.broker.core.OfflineLicense;
 import io.licensebroker.broker.core.Organization;
 import io.licensebroker.broker.core.PolicySettings;
 import io.licensebroker.broker.core.Reason;
+import io.licensebroker.broker.core.Refusals;
 import io.licensebroker.broker.core.Role;
 import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.core.SessionPage;
@@ -122,7 +123,7 @@ public final class MemoryStore implements LicenseStore {
         long position;
         synchronized (slot) {
             if (slot.ledger.account() != null) {
-                return done(Decision.denied(Reason.ALREADY_EXISTS, "account " + account.id() + " already exists", "account_id"));
+                return done(Refusals.accountExists(account.id()));
             }
             slot.ledger.create(account);
             position = position();
@@ -174,7 +175,7 @@ public final class MemoryStore implements LicenseStore {
     public CompletionStage<Decision<Credential>> revokeCredential(String lookupId) {
         Credential known = slots.credential(lookupId);
         if (known == null) {
-            return done(Decision.denied(Reason.CREDENTIAL_NOT_FOUND, "no credential " + lookupId, null));
+            return done(Refusals.credentialNotFound(lookupId));
         }
         String owner = known.role() == Role.SUPER_ADMIN ? GLOBAL : known.accountId();
         return inAccount(owner, ledger -> {
@@ -245,7 +246,7 @@ public final class MemoryStore implements LicenseStore {
         return inAccount(accountId, ledger -> {
             User user = ledger.user(userId);
             return user == null
-                    ? Decision.denied(Reason.USER_NOT_FOUND, "no user " + userId + " in account " + accountId, "user_id")
+                    ? Refusals.userNotFound(accountId, userId)
                     : Decision.granted(user);
         });
     }
@@ -394,14 +395,14 @@ public final class MemoryStore implements LicenseStore {
     private <T> CompletionStage<Decision<T>> inAccount(String accountId, Function<AccountLedger, Decision<T>> verb) {
         Slot slot = slots.get(accountId);
         if (slot == null) {
-            return done(Decision.denied(Reason.ACCOUNT_NOT_FOUND, "no account " + accountId, "account_id"));
+            return done(Refusals.accountNotFound(accountId));
         }
         Decision<T> result;
         long position;
         boolean changed;
         synchronized (slot) {
             if (slot.ledger.account() == null && !accountId.equals(GLOBAL)) {
-                return done(Decision.denied(Reason.ACCOUNT_NOT_FOUND, "no account " + accountId, "account_id"));
+                return done(Refusals.accountNotFound(accountId));
             }
             long seq = slot.ledger.seq();
             result = verb.apply(slot.ledger);

@@ -199,7 +199,8 @@ final class AccountConfigs {
                         if (req.has("config")) {
                             String version = reply.path("version").asText();
                             String encoded = req.path("config").asText();
-                            cache.put(accountId, new Config(version, encoded, fresh(accountId, encoded, Journal.NONE)));
+                            // The ledger that decided holds exactly this configuration: no need to decode it again.
+                            cache.put(accountId, new Config(version, encoded, ledger));
                         }
                         return completedFuture(new Outcome<>(decision, reply));
                     }
