@@ -1,6 +1,7 @@
 package io.licensebroker.broker.app;
 
 import io.licensebroker.broker.core.Decision;
+import io.licensebroker.broker.core.LicenseModel;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.LicenseUsage;
 import io.licensebroker.broker.core.Organization;
@@ -28,7 +29,7 @@ final class DemoData {
         boolean fresh = join(service.createAccount(ACCOUNT, "Demo Account")).isGranted();
         if (fresh) {
             Instant expires = service.clock().instant().plus(Duration.ofDays(365));
-            require(join(service.setSubscription(ACCOUNT, LicenseService.DEFAULT_PRODUCT, 200, 1000, expires)));
+            require(join(service.setSubscription(ACCOUNT, LicenseService.DEFAULT_PRODUCT, 200, 1000, expires, LicenseModel.SESSION)));
             String first = null;
             for (var org : List.of(new Object[]{"Engineering", 20L}, new Object[]{"Quality", 10L},
                     new Object[]{"Design", 1L}, new Object[]{"Support", 5L})) {

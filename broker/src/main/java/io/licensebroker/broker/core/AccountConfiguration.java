@@ -10,12 +10,17 @@ import io.licensebroker.broker.core.LedgerEvent.OfflineLicenseExpired;
 import io.licensebroker.broker.core.LedgerEvent.OfflineLicenseIssued;
 import io.licensebroker.broker.core.LedgerEvent.OrganizationCreated;
 import io.licensebroker.broker.core.LedgerEvent.PolicySet;
+import io.licensebroker.broker.core.LedgerEvent.SeatBound;
+import io.licensebroker.broker.core.LedgerEvent.SeatGranted;
+import io.licensebroker.broker.core.LedgerEvent.SeatRemoved;
+import io.licensebroker.broker.core.LedgerEvent.SeatUnbound;
 import io.licensebroker.broker.core.LedgerEvent.SubscriptionSet;
 import io.licensebroker.broker.core.LedgerEvent.UserUpserted;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -84,15 +89,25 @@ final class AccountConfiguration {
         return !credentials.isEmpty() || !revoked.isEmpty();
     }
 
-    Decision<Subscription> setSubscription(String product, long licenses, long machineQuota, Instant expiresAt, Instant now) {
+    Decision<Subscription> setSubscription(String product, long licenses, long machineQuota, Instant expiresAt,
+                                           LicenseModel model, Instant now) {
         PoolBook book = book(product);
         pruneOffline(book, now);
+        if (book.subscription != null && book.model() != model) {
+            long inUse = 0;
+            for (PoolBook.Pool p : book.pools.values()) {
+                inUse += p.inUse;
+            }
+            if (inUse > 0) {
+                return Refusals.modelChangeInUse(product, book.model(), model, inUse);
+            }
+        }
         long floor = book.root.allocated + book.root.inUse + book.offline.size();
         if (book.subscription != null && licenses < floor) {
             return Decision.denied(Reason.BELOW_IN_USE,
                     "licenses " + licenses + " is below what is allocated, in use and offline (" + floor + ")", "licenses");
         }
-        Subscription s = new Subscription(accountId, product, licenses, machineQuota, expiresAt);
+        Subscription s = new Subscription(accountId, product, licenses, machineQuota, expiresAt, model);
         sink.accept(new SubscriptionSet(s));
         return Decision.granted(s);
     }
@@ -169,11 +184,16 @@ final class AccountConfiguration {
      * so a replay reaches exactly the state whose room later grants relied on.
      */
     void pruneOffline(PoolBook book, Instant now) {
-        if (book.offline.isEmpty()) {
+        if (book.offline.isEmpty() && book.seatOffline.isEmpty()) {
             return;
         }
         List<OfflineLicense> expired = new ArrayList<>();
         for (OfflineLicense l : book.offline.values()) {
+            if (!l.isLiveAt(now)) {
+                expired.add(l);
+            }
+        }
+        for (OfflineLicense l : book.seatOffline.values()) {
             if (!l.isLiveAt(now)) {
                 expired.add(l);
             }
@@ -209,6 +229,11 @@ final class AccountConfiguration {
 
     void countStarted(Session s) {
         PoolBook book = book(s.product());
+        if (book.model().isSeat()) {
+            // A floating activation: its seat already counts in the pool.
+            book.leaseOfUser.put(s.userId(), s.id());
+            return;
+        }
         PoolBook.Pool p = pool(book, s.poolId());
         p.inUse++;
         book.touch(p);
@@ -216,6 +241,10 @@ final class AccountConfiguration {
 
     void countEnded(Session s) {
         PoolBook book = book(s.product());
+        if (book.model().isSeat()) {
+            book.leaseOfUser.remove(s.userId(), s.id());
+            return;
+        }
         PoolBook.Pool p = book.pools.get(s.poolId());
         p.inUse--;
         book.touch(p);
@@ -247,7 +276,7 @@ final class AccountConfiguration {
                     : new PoolRow(org.id(), org.name(), orgs.parentKey(org), p.dedicated, p.pool(), p.inUse));
         });
         return new LicenseUsage(accountId, product, book == null ? null : book.subscription, rows,
-                book == null ? 0 : book.registeredMachines(), book == null ? 0 : book.offline.size());
+                book == null ? 0 : book.registeredMachines(), book == null ? 0 : book.offline.size() + book.seatOffline.size());
     }
 
     Set<String> products() {
@@ -256,7 +285,18 @@ final class AccountConfiguration {
 
     /** See {@link AccountLedger#invariantViolations}; {@code counted} is live sessions per "product/pool". */
     void checkPools(Map<String, Long> counted, List<String> out) {
-        books.forEach((product, book) -> book.pools.values().forEach(p -> {
+        books.forEach((product, book) -> {
+            Map<String, Long> seatsByPool = new HashMap<>();
+            book.seats.values().forEach(seat -> seatsByPool.merge(seat.poolId(), 1L, Long::sum));
+            if (book.leaseOfUser.size() > book.seats.size()) {
+                out.add(product + ": " + book.leaseOfUser.size() + " floating activations for " + book.seats.size() + " seats");
+            }
+            checkPools(product, book, counted, seatsByPool, out);
+        });
+    }
+
+    private void checkPools(String product, PoolBook book, Map<String, Long> counted, Map<String, Long> seatsByPool, List<String> out) {
+        book.pools.values().forEach(p -> {
             String where = product + "/" + p.id;
             if (p.inUse < 0 || p.inUse > p.pool()) {
                 out.add(where + ": in_use " + p.inUse + " outside 0.." + p.pool());
@@ -272,14 +312,19 @@ final class AccountConfiguration {
             if (childSum != p.allocated) {
                 out.add(where + ": allocated " + p.allocated + " != children's dedicated " + childSum);
             }
-            long sessionsHere = counted.getOrDefault(where, 0L);
-            if (sessionsHere != p.inUse) {
-                out.add(where + ": in_use " + p.inUse + " != live sessions " + sessionsHere);
+            // On a seat product the sessions are floating activations: their seats are what counts.
+            long sessionsHere = book.model().isSeat() ? 0 : counted.getOrDefault(where, 0L);
+            long seatsHere = seatsByPool.getOrDefault(p.id, 0L);
+            if (p.seats != seatsHere) {
+                out.add(where + ": seats " + p.seats + " != seats held " + seatsHere);
+            }
+            if (sessionsHere + seatsHere != p.inUse) {
+                out.add(where + ": in_use " + p.inUse + " != live sessions " + sessionsHere + " + seats " + seatsHere);
             }
             if (p.ordinal >= 0 && (p.available() > 0) != book.roomyOrgs.containsKey(p.ordinal)) {
                 out.add(where + ": room index out of date");
             }
-        }));
+        });
     }
 
     // ---------------------------------------------------------------- events
@@ -298,7 +343,9 @@ final class AccountConfiguration {
             book.root.dedicated = e.subscription().licenses() - book.offline.size();
         } else if (event instanceof OfflineLicenseIssued e) {
             PoolBook book = book(e.license().product());
-            if (book.offline.put(e.license().machineId(), e.license()) == null) {
+            if (e.license().bindsSeat()) {
+                book.seatOffline.put(e.license().machineId(), e.license());
+            } else if (book.offline.put(e.license().machineId(), e.license()) == null) {
                 book.root.dedicated--;
             }
         } else if (event instanceof OfflineLicenseExpired e) {
@@ -306,6 +353,27 @@ final class AccountConfiguration {
             if (book.offline.remove(e.machineId()) != null) {
                 book.root.dedicated++;
             }
+            book.seatOffline.remove(e.machineId());
+        } else if (event instanceof SeatGranted e) {
+            Seat seat = e.seat();
+            PoolBook book = book(seat.product());
+            book.seats.put(seat.userId(), seat);
+            PoolBook.Pool p = pool(book, seat.poolId());
+            p.seats++;
+            p.inUse++;
+            book.touch(p);
+        } else if (event instanceof SeatRemoved e) {
+            PoolBook book = book(e.product());
+            Seat seat = book.seats.remove(e.userId());
+            PoolBook.Pool p = pool(book, seat.poolId());
+            p.seats--;
+            p.inUse--;
+            book.touch(p);
+        } else if (event instanceof SeatBound e) {
+            PoolBook book = book(e.product());
+            book.seats.computeIfPresent(e.userId(), (u, seat) -> seat.boundTo(e.machineId(), e.activationId(), e.at()));
+        } else if (event instanceof SeatUnbound e) {
+            book(e.product()).seats.computeIfPresent(e.userId(), (u, seat) -> seat.unbound());
         } else if (event instanceof OrganizationCreated e) {
             orgs.add(e.organization());
         } else if (event instanceof UserUpserted e) {
@@ -348,19 +416,29 @@ final class AccountConfiguration {
         }
         // Counted from the pools, not the sessions: a ledger that mirrors a shared store has counts only.
         long moved = 0;
-        for (String id : orgs.subtree(org.id())) {
+        long movedSeats = 0;
+        List<String> subtree = orgs.subtree(org.id());
+        for (String id : subtree) {
             PoolBook.Pool p = book.pools.get(id);
             if (p != null) {
                 moved += p.inUse;
+                movedSeats += p.seats;
                 p.dedicated = 0;
                 p.allocated = 0;
                 p.inUse = 0;
+                p.seats = 0;
                 book.touch(p);
             }
         }
         parent.allocated -= current;
         parent.inUse += moved;
+        parent.seats += movedSeats;
         book.touch(parent);
+        if (movedSeats > 0) {
+            // The seats move with their licenses, like sessions do.
+            Set<String> from = new HashSet<>(subtree);
+            book.seats.replaceAll((user, seat) -> from.contains(seat.poolId()) ? seat.withPool(parent.id) : seat);
+        }
     }
 
     /**
@@ -390,12 +468,15 @@ final class AccountConfiguration {
             }
             book.machines.forEach((id, reg) -> out.accept(new MachineRegistered(product, id, reg.at())));
             book.offline.values().forEach(l -> out.accept(new OfflineLicenseIssued(l)));
+            book.seatOffline.values().forEach(l -> out.accept(new OfflineLicenseIssued(l)));
             for (Organization o : ordered) {
                 PoolBook.Pool p = book.pools.get(o.id());
                 if (p != null && p.dedicated > 0) {
                     out.accept(new DedicatedSet(o.id(), product, p.dedicated));
                 }
             }
+            // After the pools they count in; each carries its binding.
+            book.seats.values().forEach(seat -> out.accept(new SeatGranted(seat)));
         });
     }
 }

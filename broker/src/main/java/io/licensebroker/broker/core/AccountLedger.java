@@ -43,6 +43,7 @@ public final class AccountLedger {
     private final SessionTable sessions;
     private final SessionRules sessionRules;
     private final MachineRules machineRules;
+    private final SeatRules seatRules;
     private final SharedStoreView shared;
 
     public AccountLedger(String accountId, Journal journal, Duration tombstoneRetention) {
@@ -54,6 +55,7 @@ public final class AccountLedger {
         this.config = new AccountConfiguration(accountId, sink);
         this.sessionRules = new SessionRules(config, sessions, sink);
         this.machineRules = new MachineRules(config, sessions, sink);
+        this.seatRules = new SeatRules(config, sessions, sink);
         this.shared = new SharedStoreView(config);
     }
 
@@ -100,8 +102,15 @@ public final class AccountLedger {
         return config.everHadCredentials();
     }
 
+    /** Changing the model of a subscription that has sessions or seats is LICENSE_MODEL_MISMATCH. */
+    public Decision<Subscription> setSubscription(String product, long licenses, long machineQuota, Instant expiresAt,
+                                                  LicenseModel model, Instant now) {
+        return config.setSubscription(product, licenses, machineQuota, expiresAt, model, now);
+    }
+
+    /** A session (KRE) subscription. */
     public Decision<Subscription> setSubscription(String product, long licenses, long machineQuota, Instant expiresAt, Instant now) {
-        return config.setSubscription(product, licenses, machineQuota, expiresAt, now);
+        return setSubscription(product, licenses, machineQuota, expiresAt, LicenseModel.SESSION, now);
     }
 
     public Subscription subscription(String product) {
@@ -237,9 +246,48 @@ public final class AccountLedger {
      * Binds one account license to a machine until {@code expiresAt} (at most {@code maxLength}
      * ahead and never past the subscription's expiry).
      */
+    public Decision<OfflineLicense> issueOfflineLicense(String product, String machineId, String userId, Instant expiresAt,
+                                                        Duration maxLength, Instant now) {
+        return machineRules.issueOfflineLicense(product, machineId, userId, expiresAt, maxLength, now);
+    }
+
+    /** An offline license of a session product. */
     public Decision<OfflineLicense> issueOfflineLicense(String product, String machineId, Instant expiresAt,
                                                         Duration maxLength, Instant now) {
-        return machineRules.issueOfflineLicense(product, machineId, expiresAt, maxLength, now);
+        return issueOfflineLicense(product, machineId, null, expiresAt, maxLength, now);
+    }
+
+    // ---------------------------------------------------------------- seats
+
+    /**
+     * Gives the user a seat of {@code poolId} (null: the user's assigned organization, else the
+     * account), which needs an available license there; the seat already held when there is one.
+     */
+    public Decision<LicensedUser> grantLicense(String product, String userId, String poolId, Instant now) {
+        return seatRules.grant(product, userId, poolId, now);
+    }
+
+    /** Frees the seat and ends its activations; false when the user held none. */
+    public Decision<Boolean> removeLicense(String product, String userId, Instant now) {
+        return seatRules.remove(product, userId, now);
+    }
+
+    /** Remove and grant as one step; {@code poolId} null keeps the seat's pool. */
+    public Decision<LicensedUser> transferLicense(String product, String fromUserId, String toUserId, String poolId, Instant now) {
+        return seatRules.transfer(product, fromUserId, toUserId, poolId, now);
+    }
+
+    public Page<LicensedUser> licensedUsers(SeatQuery query, Instant now) {
+        return seatRules.licensedUsers(query, now);
+    }
+
+    /** Binds a node-locked seat to a machine, or starts (takes over) a floating seat's lease. */
+    public Decision<Activation> activate(ActivationRequest request) {
+        return seatRules.activate(request);
+    }
+
+    public Page<Activation> activations(SeatQuery query, Instant now) {
+        return seatRules.activations(query, now);
     }
 
     // ---------------------------------------------------------------- usage
@@ -391,6 +439,31 @@ public final class AccountLedger {
     /** The machine's offline license while it is live, else null. */
     public OfflineLicense liveOfflineLicense(String product, String machineId, Instant now) {
         return shared.liveOfflineLicense(product, machineId, now);
+    }
+
+    /** The product's license model (SESSION without a subscription). */
+    public LicenseModel model(String product) {
+        PoolBook book = config.bookOrNull(product);
+        return book == null ? LicenseModel.SESSION : book.model();
+    }
+
+    /**
+     * The seat an activation by {@code userId} draws on (the subscription is live, the product has
+     * seats, the user holds one), for a store that keeps floating leases itself; or the refusal.
+     */
+    public Decision<Seat> seatToActivate(String product, String userId, Instant now) {
+        return seatRules.activatable(product, userId, now);
+    }
+
+    /** The request key of a floating lease: one live lease per seat and machine. */
+    public static String leaseKey(String product, String machineId) {
+        return SeatRules.leaseKey(product, machineId);
+    }
+
+    /** The user's seat of the product, or null. */
+    public Seat seat(String product, String userId) {
+        PoolBook book = config.bookOrNull(product);
+        return book == null ? null : book.seats.get(userId);
     }
 
     /**

@@ -55,4 +55,23 @@ public sealed interface LedgerEvent {
     /** The license of the machine passed its expiry and stops counting against the account. */
     record OfflineLicenseExpired(String product, String machineId, Instant at) implements LedgerEvent {
     }
+
+    /**
+     * A seat of a seat product given to a user; in a snapshot or a shared store's configuration it
+     * carries the seat's binding too.
+     */
+    record SeatGranted(Seat seat) implements LedgerEvent {
+    }
+
+    /** The seat is freed (its pool gets the license back); the ledger ends its lease separately. */
+    record SeatRemoved(String product, String userId, Instant at) implements LedgerEvent {
+    }
+
+    /** A node-locked seat bound to a machine (its activation). */
+    record SeatBound(String product, String userId, String machineId, String activationId, Instant at) implements LedgerEvent {
+    }
+
+    /** A node-locked seat's binding ends (its machine was deactivated). */
+    record SeatUnbound(String product, String userId, Instant at) implements LedgerEvent {
+    }
 }

@@ -182,8 +182,14 @@ public final class LicenseService {
     }
 
     public CompletionStage<Decision<Subscription>> setSubscription(String accountId, String product, long licenses,
+                                                                   long machineQuota, Instant expiresAt, LicenseModel model) {
+        return store.setSubscription(accountId, product, licenses, machineQuota, expiresAt, model, clock.instant());
+    }
+
+    /** A session (KRE) subscription. */
+    public CompletionStage<Decision<Subscription>> setSubscription(String accountId, String product, long licenses,
                                                                    long machineQuota, Instant expiresAt) {
-        return store.setSubscription(accountId, product, licenses, machineQuota, expiresAt, clock.instant());
+        return setSubscription(accountId, product, licenses, machineQuota, expiresAt, LicenseModel.SESSION);
     }
 
     public CompletionStage<Decision<Subscription>> subscription(String accountId, String product) {
@@ -293,11 +299,50 @@ public final class LicenseService {
         return store.expireLeases(clock.instant());
     }
 
+    // ---------------------------------------------------------------- seats
+
+    public CompletionStage<Decision<LicensedUser>> grantLicense(String accountId, String product, String userId, String poolId) {
+        return store.grantLicense(accountId, product, userId, poolId, clock.instant());
+    }
+
+    public CompletionStage<Decision<Boolean>> removeLicense(String accountId, String product, String userId) {
+        return store.removeLicense(accountId, product, userId, clock.instant());
+    }
+
+    public CompletionStage<Decision<LicensedUser>> transferLicense(String accountId, String product, String fromUserId,
+                                                                   String toUserId, String poolId) {
+        return store.transferLicense(accountId, product, fromUserId, toUserId, poolId, clock.instant());
+    }
+
+    public CompletionStage<Decision<Page<LicensedUser>>> licensedUsers(String accountId, SeatQuery query) {
+        return store.licensedUsers(accountId, query, clock.instant());
+    }
+
+    /**
+     * Activates the agent's seat on a machine. A floating activation is a lease of the session
+     * kind (renewed and released by its id); a node-locked one is a binding with an id of that form.
+     */
+    public CompletionStage<Decision<Activation>> activate(Principal agent, String product, String machineId,
+                                                          String requestId, boolean takeOver) {
+        Instant now = clock.instant();
+        ActivationRequest request = new ActivationRequest(product, agent.userId(), machineId, requestId, takeOver,
+                Ids.newSessionId(agent.accountId(), random), now, now.plus(leaseTtl));
+        return store.activate(agent.accountId(), request);
+    }
+
+    public CompletionStage<Decision<Page<Activation>>> activations(String accountId, SeatQuery query) {
+        return store.activations(accountId, query, clock.instant());
+    }
+
     // ---------------------------------------------------------------- offline licenses
 
-    /** A signed file binding one license to the machine; {@code expiresAt} null: as long as allowed. */
+    /**
+     * A signed file binding one license to the machine; {@code expiresAt} null: as long as allowed.
+     * {@code userId}: the licensed user whose seat a node-locked product binds (null on a session product).
+     */
     public CompletionStage<Decision<IssuedOfflineLicense>> issueOfflineLicense(String accountId, String product,
-                                                                               String machineId, Instant expiresAt) {
+                                                                               String machineId, String userId,
+                                                                               Instant expiresAt) {
         Instant now = clock.instant();
         CompletionStage<Instant> until = expiresAt != null
                 ? CompletableFuture.completedFuture(expiresAt)
@@ -306,7 +351,7 @@ public final class LicenseService {
                     Subscription s = sub.isGranted() ? sub.value() : null;
                     return s != null && s.expiresAt().isBefore(longest) ? s.expiresAt() : longest;
                 });
-        return until.thenCompose(exp -> store.issueOfflineLicense(accountId, product, machineId, exp, MAX_OFFLINE_LENGTH, now))
+        return until.thenCompose(exp -> store.issueOfflineLicense(accountId, product, machineId, userId, exp, MAX_OFFLINE_LENGTH, now))
                 .thenCompose(d -> (d.isGranted() ? signer.current() : CompletableFuture.completedFuture(signer))
                         .thenApply(key -> d.map(l ->
                                 new IssuedOfflineLicense(l, OfflineLicenseFile.fileName(l), OfflineLicenseFile.write(l, key)))));
@@ -317,6 +362,12 @@ public final class LicenseService {
         return signer.current().thenApply(key -> OfflineLicenseFile.verify(file, key)
                 .<Decision<OfflineLicense>>map(Decision::granted)
                 .orElseGet(() -> Decision.denied(Reason.INVALID_ARGUMENT, "the license file is malformed or its signature does not verify", "license_file")));
+    }
+
+    /** An offline license of a session product. */
+    public CompletionStage<Decision<IssuedOfflineLicense>> issueOfflineLicense(String accountId, String product,
+                                                                               String machineId, Instant expiresAt) {
+        return issueOfflineLicense(accountId, product, machineId, null, expiresAt);
     }
 
     public record IssuedOfflineLicense(OfflineLicense license, String fileName, byte[] file) {

@@ -42,7 +42,13 @@ public interface LicenseStore extends AutoCloseable {
     CompletionStage<Boolean> hasSuperAdmin();
 
     CompletionStage<Decision<Subscription>> setSubscription(String accountId, String product, long licenses,
-                                                            long machineQuota, Instant expiresAt, Instant now);
+                                                            long machineQuota, Instant expiresAt, LicenseModel model, Instant now);
+
+    /** A session (KRE) subscription: the model callers from before seats mean. */
+    default CompletionStage<Decision<Subscription>> setSubscription(String accountId, String product, long licenses,
+                                                                    long machineQuota, Instant expiresAt, Instant now) {
+        return setSubscription(accountId, product, licenses, machineQuota, expiresAt, LicenseModel.SESSION, now);
+    }
 
     /** Granted with null when the account exists but has no subscription for the product. */
     CompletionStage<Decision<Subscription>> subscription(String accountId, String product);
@@ -95,8 +101,35 @@ public interface LicenseStore extends AutoCloseable {
 
     CompletionStage<Decision<Boolean>> deactivateMachine(String accountId, String product, String machineId, Instant now);
 
-    CompletionStage<Decision<OfflineLicense>> issueOfflineLicense(String accountId, String product, String machineId,
+    /** {@code userId}: the licensed user whose seat a node-locked product binds (null on a session product). */
+    CompletionStage<Decision<OfflineLicense>> issueOfflineLicense(String accountId, String product, String machineId, String userId,
                                                                   Instant expiresAt, Duration maxLength, Instant now);
+
+    /** An offline license of a session product (no seat to bind). */
+    default CompletionStage<Decision<OfflineLicense>> issueOfflineLicense(String accountId, String product, String machineId,
+                                                                          Instant expiresAt, Duration maxLength, Instant now) {
+        return issueOfflineLicense(accountId, product, machineId, null, expiresAt, maxLength, now);
+    }
+
+    // ---------------------------------------------------------------- seats (CONTRACT.md section 5)
+
+    /** {@code poolId} null: the user's assigned organization, or the account for a user with none. */
+    CompletionStage<Decision<LicensedUser>> grantLicense(String accountId, String product, String userId, String poolId, Instant now);
+
+    /** Granted false when the user held no seat. */
+    CompletionStage<Decision<Boolean>> removeLicense(String accountId, String product, String userId, Instant now);
+
+    /** {@code poolId} null: the seat's own pool. One atomic step. */
+    CompletionStage<Decision<LicensedUser>> transferLicense(String accountId, String product, String fromUserId, String toUserId,
+                                                            String poolId, Instant now);
+
+    /** Licensed users in user id order (the query's {@code poolId} filters; its {@code userId} is ignored). */
+    CompletionStage<Decision<Page<LicensedUser>>> licensedUsers(String accountId, SeatQuery query, Instant now);
+
+    CompletionStage<Decision<Activation>> activate(String accountId, ActivationRequest request);
+
+    /** Node-locked bindings and live floating activations in activation id order (the query's {@code poolId} is ignored). */
+    CompletionStage<Decision<Page<Activation>>> activations(String accountId, SeatQuery query, Instant now);
 
     /** Ends every session whose lease ran out by {@code now}; answers how many. Idempotent. */
     CompletionStage<Integer> expireLeases(Instant now);

@@ -24,7 +24,14 @@ final class PoolBook {
     final TreeMap<Integer, Pool> roomyOrgs = new TreeMap<>();
     /** Registered machines by id. */
     final LinkedHashMap<String, Registration> machines = new LinkedHashMap<>();
+    /** Live offline licenses that take an account license (session products), by machine id. */
     final Map<String, OfflineLicense> offline = new LinkedHashMap<>();
+    /** Live offline licenses that bind a node-locked seat (they take no license of their own), by machine id. */
+    final Map<String, OfflineLicense> seatOffline = new LinkedHashMap<>();
+    /** Seats by user id (id order: the licensed-user listing pages by it). */
+    final TreeMap<String, Seat> seats = new TreeMap<>();
+    /** The live activation (session id) of each floating seat in use, by user id. */
+    final Map<String, String> leaseOfUser = new HashMap<>();
     /** What a shared store counted: registered machines and, of the machines asked about, those registered (null: own). */
     private long observedMachines = -1;
     private Set<String> observedRegistered = Set.of();
@@ -45,7 +52,10 @@ final class PoolBook {
         final int ordinal;
         long dedicated;
         long allocated;
+        /** Live sessions or seats drawing from the pool (a product has one kind or the other). */
         long inUse;
+        /** The seats among {@link #inUse}: what a shared store's count of live sessions leaves out. */
+        long seats;
 
         Pool(String id, int ordinal) {
             this.id = id;
@@ -59,6 +69,16 @@ final class PoolBook {
         long available() {
             return pool() - inUse;
         }
+    }
+
+    LicenseModel model() {
+        return subscription == null ? LicenseModel.SESSION : subscription.model();
+    }
+
+    /** The live offline license of the machine, of either kind, or null. */
+    OfflineLicense offlineOf(String machineId) {
+        OfflineLicense l = offline.get(machineId);
+        return l != null ? l : seatOffline.get(machineId);
     }
 
     boolean isRegistered(String machineId) {

@@ -28,5 +28,13 @@ public enum Reason {
      * A shared store lost recent changes and keeps its free licenses, for a while, for the sessions
      * granted before the loss (a "learning period"); new sessions have to wait.
      */
-    STORE_RECOVERING
+    STORE_RECOVERING,
+    /** The user holds no seat of the seat product. */
+    NOT_LICENSED,
+    /** The seat is in use on another machine. */
+    SEAT_IN_USE,
+    /** The call does not fit the product's license model. */
+    LICENSE_MODEL_MISMATCH,
+    /** An offline license binds the seat to its machine until the file's expiry. */
+    OFFLINE_BOUND
 }

@@ -83,4 +83,48 @@ public final class Refusals {
     public static <T> Decision<T> organizationNotFound(String accountId, String orgId, String field) {
         return Decision.denied(Reason.ORGANIZATION_NOT_FOUND, "no organization " + orgId + " in account " + accountId, field);
     }
+
+    // ---------------------------------------------------------------- seats
+
+    public static <T> Decision<T> sessionOnSeatProduct(String product, LicenseModel model) {
+        return Decision.denied(Reason.LICENSE_MODEL_MISMATCH, product + " is licensed per seat (" + model
+                + "): activate the user's seat instead of acquiring a session");
+    }
+
+    public static <T> Decision<T> seatOnSessionProduct(String product) {
+        return Decision.denied(Reason.LICENSE_MODEL_MISMATCH, product + " is licensed per session: it has no seats", "product");
+    }
+
+    public static <T> Decision<T> modelChangeInUse(String product, LicenseModel from, LicenseModel to, long inUse) {
+        return Decision.denied(Reason.LICENSE_MODEL_MISMATCH, "cannot change " + product + " from " + from + " to " + to
+                + " while " + inUse + " licenses are in use (sessions or seats)", "license_model");
+    }
+
+    public static <T> Decision<T> offlineOnFloating(String product) {
+        return Decision.denied(Reason.LICENSE_MODEL_MISMATCH, product + " is floating: offline licenses need a node-locked or session product", "product");
+    }
+
+    public static <T> Decision<T> notLicensed(String userId, String product, String field) {
+        return Decision.denied(Reason.NOT_LICENSED, "user " + userId + " holds no " + product + " seat", field);
+    }
+
+    public static <T> Decision<T> seatInUse(String userId, String product, String machineId, boolean floating) {
+        return Decision.denied(Reason.SEAT_IN_USE, "the " + product + " seat of user " + userId + " is in use on machine "
+                + machineId + (floating ? "; take it over to end that activation" : "; an admin must deactivate that machine first"),
+                "machine_id");
+    }
+
+    public static <T> Decision<T> offlineBound(String userId, String product, String machineId, Instant until) {
+        return Decision.denied(Reason.OFFLINE_BOUND, "the " + product + " seat of user " + userId + " is bound to machine "
+                + machineId + " by an offline license until " + until, "user_id");
+    }
+
+    public static <T> Decision<T> noSeatAvailable(String poolId, long available) {
+        return Decision.denied(Reason.INSUFFICIENT_LICENSES, "pool " + poolId + " has " + Math.max(0, available)
+                + " available licenses: a seat needs one", "pool_id");
+    }
+
+    public static <T> Decision<T> alreadyLicensed(String userId, String product, String field) {
+        return Decision.denied(Reason.ALREADY_EXISTS, "user " + userId + " already holds a " + product + " seat", field);
+    }
 }

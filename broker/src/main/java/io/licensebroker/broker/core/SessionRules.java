@@ -46,6 +46,9 @@ final class SessionRules {
         if (book.subscription.isExpiredAt(r.now())) {
             return Refusals.subscriptionExpired(r.product(), book.subscription.expiresAt());
         }
+        if (book.model().isSeat()) {
+            return Refusals.sessionOnSeatProduct(r.product(), book.model());
+        }
         User user = config.user(r.userId());
         if (user == null) {
             return Refusals.unknownAgentUser(accountId, r.userId());

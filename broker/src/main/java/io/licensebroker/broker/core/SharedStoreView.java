@@ -28,7 +28,8 @@ final class SharedStoreView {
         PoolBook book = config.book(product);
         for (String id : poolIds()) {
             PoolBook.Pool p = config.pool(book, id);
-            p.inUse = inUseByPool.getOrDefault(id, 0L);
+            // The store counts live sessions; seats are part of the configuration.
+            p.inUse = inUseByPool.getOrDefault(id, 0L) + p.seats;
             book.touch(p);
         }
         book.observeMachines(registeredMachines, registeredAmongAsked);
@@ -73,6 +74,9 @@ final class SharedStoreView {
             return AcquireCandidates.refused(null, Refusals.noSubscription(accountId, product));
         }
         Subscription sub = book.subscription;
+        if (sub.model().isSeat()) {
+            return AcquireCandidates.refused(sub, Refusals.sessionOnSeatProduct(product, sub.model()));
+        }
         User user = config.user(userId);
         if (user == null) {
             return AcquireCandidates.refused(sub, Refusals.unknownAgentUser(accountId, userId));

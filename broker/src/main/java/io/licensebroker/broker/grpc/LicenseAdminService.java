@@ -185,14 +185,16 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
             }
             // A past instant is allowed on purpose: it models an expired subscription.
             Instant expiresAt = Validation.timestamp(request.getExpiresAt(), "expires_at");
+            io.licensebroker.broker.core.LicenseModel model = Validation.licenseModel(request.getLicenseModelValue());
             // "before" is read just before the change: admin changes are rare, and this read is cheap.
             return service.subscription(accountId, product).thenCompose(before -> service
-                    .setSubscription(accountId, product, licenses, machineQuota, expiresAt).thenApply(d -> {
+                    .setSubscription(accountId, product, licenses, machineQuota, expiresAt, model).thenApply(d -> {
                         io.licensebroker.broker.core.Subscription was = before.isGranted() ? before.value() : null;
                         if (d.isGranted()) {
                             audit.change("licenses", was == null ? null : was.licenses(), d.value().licenses())
                                     .change("machine_quota", was == null ? null : was.machineQuota(), d.value().machineQuota())
-                                    .change("expires_at", was == null ? null : was.expiresAt(), d.value().expiresAt());
+                                    .change("expires_at", was == null ? null : was.expiresAt(), d.value().expiresAt())
+                                    .change("license_model", was == null ? null : was.model(), d.value().model());
                         } else {
                             audit.target("requested_licenses", licenses);
                         }
@@ -488,7 +490,11 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
                 audit.target("product", product).target("machine_id", machineId);
                 // Absent: the core picks the longest allowed (60 days, capped by the subscription).
                 Instant expiresAt = request.hasExpiresAt() ? Validation.timestamp(request.getExpiresAt(), "expires_at") : null;
-                return service.issueOfflineLicense(accountId, product, machineId, expiresAt).thenApply(d -> {
+                String userId = Validation.optionalUserId(request.getUserId());
+                if (userId != null) {
+                    audit.target("user_id", userId);
+                }
+                return service.issueOfflineLicense(accountId, product, machineId, userId, expiresAt).thenApply(d -> {
                     if (d.isGranted()) {
                         audit.target("expires_at", d.value().license().expiresAt());
                     }

@@ -46,7 +46,16 @@ final class Protos {
                 .setLicenses(s.licenses())
                 .setMachineQuota(s.machineQuota())
                 .setExpiresAt(timestamp(s.expiresAt()))
+                .setLicenseModel(licenseModel(s.model()))
                 .build();
+    }
+
+    static io.licensebroker.proto.v1.LicenseModel licenseModel(io.licensebroker.broker.core.LicenseModel m) {
+        return switch (m) {
+            case SESSION -> io.licensebroker.proto.v1.LicenseModel.LICENSE_MODEL_SESSION;
+            case NODE_LOCKED -> io.licensebroker.proto.v1.LicenseModel.LICENSE_MODEL_NODE_LOCKED;
+            case FLOATING -> io.licensebroker.proto.v1.LicenseModel.LICENSE_MODEL_FLOATING;
+        };
     }
 
     static Organization organization(io.licensebroker.broker.core.Organization o) {

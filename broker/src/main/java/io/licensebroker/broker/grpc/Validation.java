@@ -261,7 +261,22 @@ final class Validation {
         return switch (role) {
             case ADMIN_ROLE_ACCOUNT_ADMIN -> Role.ACCOUNT_ADMIN;
             case ADMIN_ROLE_SUPER_ADMIN -> Role.SUPER_ADMIN;
+            case ADMIN_ROLE_ORGANIZATION_ADMIN -> throw Errors.invalid("role", "ADMIN_ROLE_ORGANIZATION_ADMIN is not supported yet");
             case ADMIN_ROLE_UNSPECIFIED, UNRECOGNIZED -> throw new IllegalStateException("unreachable: " + role);
+        };
+    }
+
+    /** Unset (0) is SESSION, so callers from before seats keep working; unknown numbers are refused. */
+    static io.licensebroker.broker.core.LicenseModel licenseModel(int number) {
+        io.licensebroker.proto.v1.LicenseModel model = io.licensebroker.proto.v1.LicenseModel.forNumber(number);
+        if (model == null) {
+            throw Errors.invalid("license_model", "must be LICENSE_MODEL_SESSION, LICENSE_MODEL_NODE_LOCKED or LICENSE_MODEL_FLOATING, got " + number);
+        }
+        return switch (model) {
+            case LICENSE_MODEL_UNSPECIFIED, LICENSE_MODEL_SESSION -> io.licensebroker.broker.core.LicenseModel.SESSION;
+            case LICENSE_MODEL_NODE_LOCKED -> io.licensebroker.broker.core.LicenseModel.NODE_LOCKED;
+            case LICENSE_MODEL_FLOATING -> io.licensebroker.broker.core.LicenseModel.FLOATING;
+            case UNRECOGNIZED -> throw new IllegalStateException("unreachable: " + model);
         };
     }
 

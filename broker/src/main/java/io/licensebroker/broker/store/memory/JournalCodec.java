@@ -101,6 +101,14 @@ final class JournalCodec {
             b.setOfflineLicenseIssued(offlineLicense(e.license()));
         } else if (event instanceof LedgerEvent.OfflineLicenseExpired e) {
             b.setOfflineLicenseExpired(machineEvent(e.product(), e.machineId(), e.at()));
+        } else if (event instanceof LedgerEvent.SeatGranted e) {
+            b.setSeatGranted(SeatCodec.seat(e.seat()));
+        } else if (event instanceof LedgerEvent.SeatRemoved e) {
+            b.setSeatRemoved(SeatCodec.removed(e));
+        } else if (event instanceof LedgerEvent.SeatBound e) {
+            b.setSeatBound(SeatCodec.bound(e));
+        } else if (event instanceof LedgerEvent.SeatUnbound e) {
+            b.setSeatUnbound(SeatCodec.unbound(e));
         } else {
             throw new IllegalArgumentException("no journal encoding for event " + event);
         }
@@ -172,6 +180,10 @@ final class JournalCodec {
                     yield new LedgerEvent.OfflineLicenseExpired(m.hasProduct() ? m.getProduct() : null,
                             m.hasMachineId() ? m.getMachineId() : null, instant(m.hasAt(), m.getAt()));
                 }
+                case SEAT_GRANTED -> new LedgerEvent.SeatGranted(SeatCodec.seat(r.getSeatGranted()));
+                case SEAT_REMOVED -> SeatCodec.removed(r.getSeatRemoved());
+                case SEAT_BOUND -> SeatCodec.bound(r.getSeatBound());
+                case SEAT_UNBOUND -> SeatCodec.unbound(r.getSeatUnbound());
                 case CHECKPOINT, SNAPSHOT_END, KIND_NOT_SET -> throw new IllegalArgumentException("not an event: " + r.getKindCase());
             };
         } catch (NullPointerException e) {
@@ -244,12 +256,13 @@ final class JournalCodec {
                 .setLicenses(s.licenses())
                 .setMachineQuota(s.machineQuota())
                 .setExpiresAt(instant(s.expiresAt()))
+                .setLicenseModel(SeatCodec.model(s.model()))
                 .build();
     }
 
     private static Subscription subscription(StoredSubscription s) {
         return new Subscription(s.getAccountId(), s.getProduct(), s.getLicenses(), s.getMachineQuota(),
-                instant(s.hasExpiresAt(), s.getExpiresAt()));
+                instant(s.hasExpiresAt(), s.getExpiresAt()), SeatCodec.model(s.getLicenseModel()));
     }
 
     private static StoredOrganization organization(Organization o) {
@@ -357,13 +370,16 @@ final class JournalCodec {
         if (l.expiresAt() != null) {
             b.setExpiresAt(instant(l.expiresAt()));
         }
+        if (l.userId() != null) {
+            b.setUserId(l.userId());
+        }
         return b.build();
     }
 
     private static OfflineLicense offlineLicense(StoredOfflineLicense l) {
         return new OfflineLicense(l.hasAccountId() ? l.getAccountId() : null, l.hasProduct() ? l.getProduct() : null,
                 l.hasMachineId() ? l.getMachineId() : null, instant(l.hasIssuedAt(), l.getIssuedAt()),
-                instant(l.hasExpiresAt(), l.getExpiresAt()));
+                instant(l.hasExpiresAt(), l.getExpiresAt()), l.hasUserId() ? l.getUserId() : null);
     }
 
     private static StoredInstant instant(Instant i) {

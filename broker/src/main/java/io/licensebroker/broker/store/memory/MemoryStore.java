@@ -3,6 +3,12 @@ package io.licensebroker.broker.store.memory;
 import io.licensebroker.broker.core.Account;
 import io.licensebroker.broker.core.AccountLedger;
 import io.licensebroker.broker.core.AcquireRequest;
+import io.licensebroker.broker.core.Activation;
+import io.licensebroker.broker.core.ActivationRequest;
+import io.licensebroker.broker.core.LicenseModel;
+import io.licensebroker.broker.core.LicensedUser;
+import io.licensebroker.broker.core.Page;
+import io.licensebroker.broker.core.SeatQuery;
 import io.licensebroker.broker.core.Credential;
 import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.Journal;
@@ -200,8 +206,8 @@ public final class MemoryStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Subscription>> setSubscription(String accountId, String product, long licenses,
-                                                                   long machineQuota, Instant expiresAt, Instant now) {
-        return change(accountId, ledger -> ledger.setSubscription(product, licenses, machineQuota, expiresAt, now));
+                                                                   long machineQuota, Instant expiresAt, LicenseModel model, Instant now) {
+        return change(accountId, ledger -> ledger.setSubscription(product, licenses, machineQuota, expiresAt, model, now));
     }
 
     @Override
@@ -321,8 +327,42 @@ public final class MemoryStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<OfflineLicense>> issueOfflineLicense(String accountId, String product, String machineId,
-                                                                         Instant expiresAt, Duration maxLength, Instant now) {
-        return change(accountId, ledger -> ledger.issueOfflineLicense(product, machineId, expiresAt, maxLength, now));
+                                                                         String userId, Instant expiresAt, Duration maxLength,
+                                                                         Instant now) {
+        return change(accountId, ledger -> ledger.issueOfflineLicense(product, machineId, userId, expiresAt, maxLength, now));
+    }
+
+    // ---------------------------------------------------------------- seats
+
+    @Override
+    public CompletionStage<Decision<LicensedUser>> grantLicense(String accountId, String product, String userId, String poolId, Instant now) {
+        return change(accountId, ledger -> ledger.grantLicense(product, userId, poolId, now));
+    }
+
+    @Override
+    public CompletionStage<Decision<Boolean>> removeLicense(String accountId, String product, String userId, Instant now) {
+        return change(accountId, ledger -> ledger.removeLicense(product, userId, now));
+    }
+
+    @Override
+    public CompletionStage<Decision<LicensedUser>> transferLicense(String accountId, String product, String fromUserId,
+                                                                   String toUserId, String poolId, Instant now) {
+        return change(accountId, ledger -> ledger.transferLicense(product, fromUserId, toUserId, poolId, now));
+    }
+
+    @Override
+    public CompletionStage<Decision<Page<LicensedUser>>> licensedUsers(String accountId, SeatQuery query, Instant now) {
+        return inAccount(accountId, ledger -> Decision.granted(ledger.licensedUsers(query, now)));
+    }
+
+    @Override
+    public CompletionStage<Decision<Activation>> activate(String accountId, ActivationRequest request) {
+        return change(accountId, ledger -> ledger.activate(request));
+    }
+
+    @Override
+    public CompletionStage<Decision<Page<Activation>>> activations(String accountId, SeatQuery query, Instant now) {
+        return inAccount(accountId, ledger -> Decision.granted(ledger.activations(query, now)));
     }
 
     @Override

@@ -8,7 +8,13 @@ import io.licensebroker.broker.core.Account;
 import io.licensebroker.broker.core.AccountLedger;
 import io.licensebroker.broker.core.AcquireRequest;
 import io.licensebroker.broker.core.Credential;
+import io.licensebroker.broker.core.Activation;
+import io.licensebroker.broker.core.ActivationRequest;
 import io.licensebroker.broker.core.Decision;
+import io.licensebroker.broker.core.LicenseModel;
+import io.licensebroker.broker.core.LicensedUser;
+import io.licensebroker.broker.core.Page;
+import io.licensebroker.broker.core.SeatQuery;
 import io.licensebroker.broker.core.Ids;
 import io.licensebroker.broker.core.Journal;
 import io.licensebroker.broker.core.LicenseStore;
@@ -212,9 +218,10 @@ public final class RedisStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Subscription>> setSubscription(String accountId, String product, long licenses,
-                                                                   long machineQuota, Instant expiresAt, Instant now) {
+                                                                   long machineQuota, Instant expiresAt, LicenseModel model,
+                                                                   Instant now) {
         return decided(configs.change(accountId, product, List.of(), now,
-                (ledger, effects) -> ledger.setSubscription(product, licenses, machineQuota, expiresAt, now)));
+                (ledger, effects) -> ledger.setSubscription(product, licenses, machineQuota, expiresAt, model, now)));
     }
 
     @Override
@@ -353,9 +360,10 @@ public final class RedisStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<OfflineLicense>> issueOfflineLicense(String accountId, String product, String machineId,
-                                                                         Instant expiresAt, Duration maxLength, Instant now) {
+                                                                         String userId, Instant expiresAt, Duration maxLength,
+                                                                         Instant now) {
         return decided(configs.change(accountId, product, List.of(machineId), now,
-                (ledger, effects) -> ledger.issueOfflineLicense(product, machineId, expiresAt, maxLength, now)));
+                (ledger, effects) -> ledger.issueOfflineLicense(product, machineId, userId, expiresAt, maxLength, now)));
     }
 
     // ---------------------------------------------------------------- sessions
@@ -411,5 +419,38 @@ public final class RedisStore implements LicenseStore {
 
     private static <T> CompletableFuture<T> done(T value) {
         return CompletableFuture.completedFuture(value);
+    }
+
+    // ---------------------------------------------------------------- seats (TODO(h-redis): being built)
+
+    @Override
+    public CompletionStage<Decision<LicensedUser>> grantLicense(String accountId, String product, String userId, String poolId, Instant now) {
+        throw new UnsupportedOperationException("seats on Redis: not built yet");
+    }
+
+    @Override
+    public CompletionStage<Decision<Boolean>> removeLicense(String accountId, String product, String userId, Instant now) {
+        throw new UnsupportedOperationException("seats on Redis: not built yet");
+    }
+
+    @Override
+    public CompletionStage<Decision<LicensedUser>> transferLicense(String accountId, String product, String fromUserId,
+                                                                   String toUserId, String poolId, Instant now) {
+        throw new UnsupportedOperationException("seats on Redis: not built yet");
+    }
+
+    @Override
+    public CompletionStage<Decision<Page<LicensedUser>>> licensedUsers(String accountId, SeatQuery query, Instant now) {
+        throw new UnsupportedOperationException("seats on Redis: not built yet");
+    }
+
+    @Override
+    public CompletionStage<Decision<Activation>> activate(String accountId, ActivationRequest request) {
+        throw new UnsupportedOperationException("seats on Redis: not built yet");
+    }
+
+    @Override
+    public CompletionStage<Decision<Page<Activation>>> activations(String accountId, SeatQuery query, Instant now) {
+        throw new UnsupportedOperationException("seats on Redis: not built yet");
     }
 }

@@ -12,6 +12,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.licensebroker.broker.core.Account;
 import io.licensebroker.broker.core.Credential;
 import io.licensebroker.broker.core.LedgerEvent;
+import io.licensebroker.broker.core.LicenseModel;
+import io.licensebroker.broker.core.Seat;
 import io.licensebroker.broker.core.OfflineLicense;
 import io.licensebroker.broker.core.Organization;
 import io.licensebroker.broker.core.PolicySettings;
@@ -81,7 +83,15 @@ final class JournalCodecTest {
                 new LedgerEvent.SessionEnded("s-2", null, AT),
                 new LedgerEvent.SessionEnded(null, null, null),
                 new LedgerEvent.OfflineLicenseIssued(new OfflineLicense("acme", "KRE", "m-3", AT, AT.plusSeconds(86_400))),
-                new LedgerEvent.OfflineLicenseIssued(new OfflineLicense(null, null, null, null, null)));
+                new LedgerEvent.OfflineLicenseIssued(new OfflineLicense(null, null, null, null, null)),
+                new LedgerEvent.OfflineLicenseIssued(new OfflineLicense("acme", "KSE", "m-4", AT, AT.plusSeconds(60), "alice")),
+                new LedgerEvent.SubscriptionSet(new Subscription("acme", "KSE", 5, 5, AT, LicenseModel.NODE_LOCKED)),
+                new LedgerEvent.SubscriptionSet(new Subscription("acme", "TESTOPS", 5, 5, AT, LicenseModel.FLOATING)),
+                new LedgerEvent.SeatGranted(Seat.granted("acme", "KSE", "alice", "OG-1", AT)),
+                new LedgerEvent.SeatGranted(Seat.granted("acme", "KSE", "bob", "acme", BEFORE_EPOCH).boundTo("m-1", "a-1", AT)),
+                new LedgerEvent.SeatRemoved("KSE", "alice", AT),
+                new LedgerEvent.SeatBound("KSE", "bob", "m-1", "a-1", BEFORE_EPOCH),
+                new LedgerEvent.SeatUnbound("KSE", "bob", AT));
     }
 
     @Test
