@@ -1,7 +1,7 @@
 package io.licensebroker.broker.core;
 
 import io.licensebroker.broker.testing.LedgerHarness;
-import io.licensebroker.broker.testing.LicenseModel;
+import io.licensebroker.broker.testing.ReferenceModel;
 import io.licensebroker.broker.testing.ModelSeeds;
 import io.licensebroker.broker.testing.ModelTarget;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,7 +18,7 @@ import static io.licensebroker.broker.testing.LedgerHarness.MAX_OFFLINE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The randomized {@link LicenseModel} (20 seeds of 2,000 steps) on the pure ledger, plus what only
+ * The randomized {@link ReferenceModel} (20 seeds of 2,000 steps) on the pure ledger, plus what only
  * the ledger shows: its internal invariants after every step and a snapshot round trip at the end.
  * {@code store.LicenseStoreModelTest} runs the same model through each store. Replay one seed with
  * {@code -Dmodel.seed=N}.
@@ -34,7 +34,7 @@ class AccountLedgerModelTest {
     @MethodSource("seeds")
     void randomStepsKeepTheInvariantAndFollowTheRules(long seed) {
         LedgerHarness h = new LedgerHarness(Duration.ofMinutes(5));
-        new LicenseModel(new LedgerTarget(h), seed).run(ModelSeeds.steps(STEPS));
+        new ReferenceModel(new LedgerTarget(h), seed).run(ModelSeeds.steps(STEPS));
         // the state survives a snapshot round trip
         LedgerHarness copy = AccountLedgerTest.replayedFromExport(h);
         AccountLedgerTest.assertSameState(h.ledger, copy.ledger, h.now());

@@ -1,7 +1,7 @@
 package io.licensebroker.broker.store;
 
 import io.licensebroker.broker.core.LicenseStore;
-import io.licensebroker.broker.testing.LicenseModel;
+import io.licensebroker.broker.testing.ReferenceModel;
 import io.licensebroker.broker.testing.ModelSeeds;
 import io.licensebroker.testkit.MutableClock;
 import io.licensebroker.broker.testing.StoreTarget;
@@ -12,7 +12,7 @@ import java.util.stream.LongStream;
 import java.util.stream.Stream;
 
 /**
- * The randomized {@link LicenseModel} (the one {@code core.AccountLedgerModelTest} runs on the pure
+ * The randomized {@link ReferenceModel} (the one {@code core.AccountLedgerModelTest} runs on the pure
  * ledger) through the {@link LicenseStore} interface: each store subclasses this with its factory
  * and how many seeds of {@value #STEPS} steps it can afford. After every step the model checks
  * {@code 0 <= in_use <= pool}, {@code allocated == sum of the children's dedicated} and
@@ -33,7 +33,7 @@ public abstract class LicenseStoreModelTest {
         return seeds().mapToObj(seed -> DynamicTest.dynamicTest("seed " + seed, () -> {
             MutableClock clock = MutableClock.at("2030-01-01T00:00:00Z");
             try (LicenseStore store = newStore(clock)) {
-                new LicenseModel(new StoreTarget(store, "AC-model", clock), seed).run(ModelSeeds.steps(STEPS));
+                new ReferenceModel(new StoreTarget(store, "AC-model", clock), seed).run(ModelSeeds.steps(STEPS));
             }
         }));
     }

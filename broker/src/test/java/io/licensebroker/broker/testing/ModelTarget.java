@@ -15,7 +15,7 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * What {@link LicenseModel} drives: one account's verbs for one product, at a time the target
+ * What {@link ReferenceModel} drives: one account's verbs for one product, at a time the target
  * keeps (a clock the model moves). Implemented over the pure ledger and over any
  * {@link io.licensebroker.broker.core.LicenseStore} ({@link StoreTarget}), so one model checks both.
  * Sessions are named by their "account.random" name ({@link io.licensebroker.broker.core.Ids#sessionName}):

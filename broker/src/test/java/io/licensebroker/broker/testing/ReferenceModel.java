@@ -40,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code 0 <= in_use <= pool}, {@code pool == dedicated - allocated}, and its in_use is exactly
  * the number of listed sessions drawing from it. Every choice comes from the seed.
  */
-public final class LicenseModel {
+public final class ReferenceModel {
     private static final Duration TTL = Duration.ofSeconds(60);
     private static final char[] NAME_CHARS = "abcdefghijklmnopqrstuvwxyz234567".toCharArray();
 
@@ -62,7 +62,7 @@ public final class LicenseModel {
     private LicenseUsage usage;
     private List<Session> sessions;
 
-    public LicenseModel(ModelTarget target, long seed) {
+    public ReferenceModel(ModelTarget target, long seed) {
         this.t = target;
         this.seed = seed;
         this.rnd = new Random(seed);
