@@ -86,7 +86,7 @@ public final class LicenseService {
         String secret = token.substring(TOKEN_PREFIX.length() + LOOKUP_CHARS + 1);
         return store.credential(lookup).thenApply(found -> found
                 .filter(c -> MessageDigest.isEqual(c.secretHash(), sha256(c.salt(), secret)))
-                .map(c -> new Principal(c.role(), c.accountId(), c.userId())));
+                .map(Credential::principal));
     }
 
     /**
@@ -102,17 +102,31 @@ public final class LicenseService {
         return Optional.of(token.substring(TOKEN_PREFIX.length(), TOKEN_PREFIX.length() + LOOKUP_CHARS));
     }
 
-    /** A new admin token; shown once, stored as a salted hash. */
+    /** A new admin token of a role other than ORGANIZATION_ADMIN; shown once, stored as a salted hash. */
     public CompletionStage<Decision<String>> createAdminToken(Role role, String accountId) {
+        return createAdminToken(role, accountId, null);
+    }
+
+    /**
+     * A new admin token; shown once, stored as a salted hash. {@code orgId}: the organization of an
+     * ORGANIZATION_ADMIN token, which must belong to {@code accountId} (ORGANIZATION_NOT_FOUND
+     * otherwise); null for the other roles. Organizations are never deleted, so the check holds.
+     */
+    public CompletionStage<Decision<String>> createAdminToken(Role role, String accountId, String orgId) {
         if (role == Role.AGENT) {
             throw new IllegalArgumentException("admin tokens are for admin roles: " + role);
         }
         if (role == Role.SUPER_ADMIN) {
-            return issueCredential(Role.SUPER_ADMIN, null, null);
+            return issueCredential(Role.SUPER_ADMIN, null, null, null);
+        }
+        if (role == Role.ORGANIZATION_ADMIN) {
+            return store.accountOfOrganization(orgId).thenCompose(account -> account.isPresent() && account.get().equals(accountId)
+                    ? issueCredential(role, accountId, null, orgId)
+                    : CompletableFuture.completedFuture(Refusals.organizationNotFound(accountId, orgId, "org_id")));
         }
         return store.account(accountId).thenCompose(account -> account.isEmpty()
                 ? CompletableFuture.completedFuture(accountNotFound(accountId))
-                : issueCredential(role, accountId, null));
+                : issueCredential(role, accountId, null, null));
     }
 
     /**
@@ -122,20 +136,22 @@ public final class LicenseService {
     public CompletionStage<Optional<String>> generateBootstrapTokenOnce() {
         return store.hasSuperAdmin().thenCompose(exists -> exists
                 ? CompletableFuture.completedFuture(Optional.<String>empty())
-                : issueCredential(Role.SUPER_ADMIN, null, null).thenApply(d -> Optional.of(d.value())));
+                : issueCredential(Role.SUPER_ADMIN, null, null, null).thenApply(d -> Optional.of(d.value())));
     }
 
     /** A new API key for an agent of the user; shown once, stored as a salted hash. */
     public CompletionStage<Decision<String>> createApiKey(String accountId, String userId) {
         return store.user(accountId, userId).thenCompose(user -> user.isGranted()
-                ? issueCredential(Role.AGENT, accountId, userId)
+                ? issueCredential(Role.AGENT, accountId, userId, null)
                 : CompletableFuture.completedFuture(((Decision.Denied<User>) user).cast()));
     }
 
     /**
      * Revokes the API key ({@code apiKey}) or admin token of that id, from the very next request on
-     * every node. A SUPER_ADMIN may revoke any; an ACCOUNT_ADMIN only the API keys and ACCOUNT_ADMIN
-     * tokens of its own account (its own token included), PERMISSION_DENIED otherwise.
+     * every node. A SUPER_ADMIN may revoke any; an ACCOUNT_ADMIN the API keys and ACCOUNT_ADMIN and
+     * ORGANIZATION_ADMIN tokens of its own account (its own token included); an ORGANIZATION_ADMIN
+     * the API keys of users assigned in its subtree and the ORGANIZATION_ADMIN tokens of
+     * organizations in its subtree (its own included). PERMISSION_DENIED otherwise;
      * CREDENTIAL_NOT_FOUND (naming {@code field}) when no credential of that kind has the id.
      */
     public CompletionStage<Decision<Credential>> revokeCredential(Principal caller, String lookupId, boolean apiKey, String field) {
@@ -146,26 +162,62 @@ public final class LicenseService {
                 return CompletableFuture.completedFuture(notFound);
             }
             Credential c = found.get();
-            if (caller.role() != Role.SUPER_ADMIN) {
-                if (c.role() == Role.SUPER_ADMIN) {
-                    return CompletableFuture.completedFuture(Decision.<Credential>denied(Reason.PERMISSION_DENIED,
-                            "only a SUPER_ADMIN may revoke SUPER_ADMIN tokens", field));
-                }
-                if (!caller.canAdminister(c.accountId())) {
-                    return CompletableFuture.completedFuture(Decision.<Credential>denied(Reason.PERMISSION_DENIED,
-                            "that " + kind + " belongs to an account this token cannot administer", field));
-                }
+            CompletionStage<Boolean> allowed;
+            if (caller.role() == Role.SUPER_ADMIN) {
+                allowed = CompletableFuture.completedFuture(true);
+            } else if (c.role() == Role.SUPER_ADMIN) {
+                return CompletableFuture.completedFuture(Refusals.<Credential>outsideScope("only a SUPER_ADMIN may revoke SUPER_ADMIN tokens", field));
+            } else if (caller.isOrganizationAdmin()) {
+                allowed = mayRevokeInSubtree(caller, c);
+            } else {
+                allowed = CompletableFuture.completedFuture(caller.canAdminister(c.accountId()));
             }
-            return store.revokeCredential(lookupId).thenApply(d -> d.isGranted() ? d : notFound);
+            return allowed.thenCompose(yes -> yes
+                    ? store.revokeCredential(lookupId).thenApply(d -> d.isGranted() ? d : notFound)
+                    : CompletableFuture.completedFuture(Refusals.<Credential>outsideScope(
+                            "that " + kind + " is outside what this token administers", field)));
         });
     }
 
-    private CompletionStage<Decision<String>> issueCredential(Role role, String accountId, String userId) {
+    /** An org admin's right to revoke {@code c}: the key of a user assigned in its subtree, or the token of an org admin there. */
+    private CompletionStage<Boolean> mayRevokeInSubtree(Principal caller, Credential c) {
+        if (c.role() == Role.ACCOUNT_ADMIN || !caller.accountId().equals(c.accountId())) {
+            return CompletableFuture.completedFuture(false);
+        }
+        return scope(caller, c.accountId()).thenCompose(scope -> {
+            if (scope.isEmpty()) {
+                return CompletableFuture.completedFuture(false);
+            }
+            if (c.role() == Role.ORGANIZATION_ADMIN) {
+                return CompletableFuture.completedFuture(scope.get().contains(c.orgId()));
+            }
+            return store.user(c.accountId(), c.userId()).thenApply(u -> u.isGranted() && scope.get().contains(u.value().assignedOrgId()));
+        });
+    }
+
+    /**
+     * The part of {@code accountId} the caller administers: the whole account for a SUPER_ADMIN or
+     * its ACCOUNT_ADMIN, the subtree of its organization for an ORGANIZATION_ADMIN of that account
+     * (one read of the account's organizations), empty otherwise (the caller may not act there).
+     */
+    public CompletionStage<Optional<Scope>> scope(Principal caller, String accountId) {
+        if (caller.canAdminister(accountId)) {
+            return CompletableFuture.completedFuture(Optional.of(Scope.wholeAccount(accountId)));
+        }
+        if (!caller.isOrganizationAdmin() || !caller.accountId().equals(accountId)) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        return store.organizations(accountId).thenApply(orgs -> orgs.isGranted()
+                ? Optional.of(Scope.subtree(accountId, caller.orgId(), orgs.value()))
+                : Optional.empty());
+    }
+
+    private CompletionStage<Decision<String>> issueCredential(Role role, String accountId, String userId, String orgId) {
         String lookup = Ids.random(random, LOOKUP_CHARS);
         String secret = Ids.random(random, SECRET_CHARS);
         byte[] salt = new byte[16];
         random.nextBytes(salt);
-        Credential credential = new Credential(lookup, salt, sha256(salt, secret), role, accountId, userId);
+        Credential credential = new Credential(lookup, salt, sha256(salt, secret), role, accountId, userId, orgId);
         return store.addCredential(credential).thenApply(d -> d.map(c -> TOKEN_PREFIX + lookup + '_' + secret));
     }
 
@@ -218,6 +270,10 @@ public final class LicenseService {
 
     public CompletionStage<Decision<User>> upsertUser(String accountId, String userId, String assignedOrgId, List<String> projectOrgIds) {
         return store.upsertUser(accountId, userId, assignedOrgId, projectOrgIds);
+    }
+
+    public CompletionStage<Decision<User>> user(String accountId, String userId) {
+        return store.user(accountId, userId);
     }
 
     public CompletionStage<Decision<List<User>>> users(String accountId) {
@@ -280,6 +336,11 @@ public final class LicenseService {
             return CompletableFuture.completedFuture(Decision.granted(false));
         }
         return store.terminate(account.get(), sessionId, clock.instant());
+    }
+
+    /** The live session of that id in the account, or empty. */
+    public CompletionStage<Decision<Optional<Session>>> session(String accountId, String sessionId) {
+        return store.session(accountId, sessionId);
     }
 
     public CompletionStage<Decision<SessionPage>> sessions(String accountId, SessionQuery query) {

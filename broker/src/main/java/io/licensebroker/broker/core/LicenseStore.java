@@ -97,6 +97,27 @@ public interface LicenseStore extends AutoCloseable {
 
     CompletionStage<Decision<SessionPage>> sessions(String accountId, SessionQuery query);
 
+    /**
+     * The live session of that id, or empty. The default pages through {@link #sessions} (an admin's
+     * rare lookup); a store that files sessions by id answers directly.
+     */
+    default CompletionStage<Decision<Optional<Session>>> session(String accountId, String sessionId) {
+        return sessionAfter(accountId, sessionId, null);
+    }
+
+    private CompletionStage<Decision<Optional<Session>>> sessionAfter(String accountId, String sessionId, String pageToken) {
+        return sessions(accountId, new SessionQuery(null, null, null, null, 1000, pageToken)).thenCompose(page -> {
+            if (!page.isGranted()) {
+                return CompletableFuture.completedFuture(((Decision.Denied<SessionPage>) page).<Optional<Session>>cast());
+            }
+            Optional<Session> found = page.value().sessions().stream().filter(s -> s.id().equals(sessionId)).findFirst();
+            if (found.isPresent() || page.value().nextPageToken() == null) {
+                return CompletableFuture.completedFuture(Decision.granted(found));
+            }
+            return sessionAfter(accountId, sessionId, page.value().nextPageToken());
+        });
+    }
+
     CompletionStage<Decision<List<Machine>>> machines(String accountId, String product, Instant now);
 
     CompletionStage<Decision<Boolean>> deactivateMachine(String accountId, String product, String machineId, Instant now);

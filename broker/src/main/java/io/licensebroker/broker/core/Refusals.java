@@ -80,6 +80,11 @@ public final class Refusals {
         return Decision.denied(Reason.SESSION_EXPIRED, "the lease of session " + sessionId + " ran out at " + leaseEnd, "session_id");
     }
 
+    /** An admin acting outside the account or subtree its token administers (see {@link Scope}). */
+    public static <T> Decision<T> outsideScope(String why, String field) {
+        return Decision.denied(Reason.PERMISSION_DENIED, why, field);
+    }
+
     public static <T> Decision<T> organizationNotFound(String accountId, String orgId, String field) {
         return Decision.denied(Reason.ORGANIZATION_NOT_FOUND, "no organization " + orgId + " in account " + accountId, field);
     }

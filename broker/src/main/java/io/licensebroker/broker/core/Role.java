@@ -7,5 +7,7 @@ public enum Role {
     /** Administers one account. */
     ACCOUNT_ADMIN,
     /** Administers every account. */
-    SUPER_ADMIN
+    SUPER_ADMIN,
+    /** Administers one organization and its subtree, within one account (CONTRACT.md section 6; see {@link Scope}). */
+    ORGANIZATION_ADMIN
 }

@@ -65,6 +65,9 @@ final class Audit {
             if (who.accountId() != null) {
                 line.addKeyValue("principal_account", who.accountId());
             }
+            if (who.orgId() != null) {
+                line.addKeyValue("principal_org", who.orgId());
+            }
         }
         for (String[] field : fields) {
             line.addKeyValue(field[0], field[1]);

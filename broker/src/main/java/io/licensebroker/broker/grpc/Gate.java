@@ -7,6 +7,8 @@ import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.Principal;
 import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.Role;
+import io.licensebroker.broker.core.Scope;
+import io.licensebroker.broker.core.User;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,6 +16,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -36,6 +39,7 @@ final class Gate {
 
     private static final String AGENT_ONLY = "this RPC needs an agent API key, not an admin token";
     private static final String ADMIN_ONLY = "this RPC needs an admin token, not an API key";
+    private static final String ACCOUNT_WIDE_ONLY = "this RPC needs an ACCOUNT_ADMIN or SUPER_ADMIN token";
     private static final String SUPER_ADMIN_ONLY = "this RPC needs a SUPER_ADMIN token";
 
     private final LicenseService service;
@@ -64,6 +68,11 @@ final class Gate {
         run(out, Principal::isAdmin, ADMIN_ONLY, null, body);
     }
 
+    /** An admin RPC about a whole account that names none (offline license files): SUPER_ADMIN and ACCOUNT_ADMIN tokens. */
+    <R> void accountWideAdmin(StreamObserver<R> out, Function<Principal, CompletionStage<Decision<R>>> body) {
+        run(out, p -> p.isAdmin() && !p.isOrganizationAdmin(), ACCOUNT_WIDE_ONLY, null, body);
+    }
+
     /** An admin RPC that changes something: as {@link #admin}, and {@code audit} is written when it completes. */
     <R> void adminChange(StreamObserver<R> out, Audit audit, Function<Principal, CompletionStage<Decision<R>>> body) {
         run(out, Principal::isAdmin, ADMIN_ONLY, audit, body);
@@ -90,9 +99,60 @@ final class Gate {
     }
 
     /**
-     * Runs {@code then} with the organization's account when the caller may administer it:
-     * NOT_FOUND ORGANIZATION_NOT_FOUND for an unknown organization, PERMISSION_DENIED for another
-     * account's. The account is found through the store, so this is a stage too.
+     * Runs {@code then} with the part of {@code accountId} the caller administers: the whole account
+     * for a SUPER_ADMIN or its ACCOUNT_ADMIN, its subtree for an ORGANIZATION_ADMIN of that account
+     * (one read of the organizations, none for the others). PERMISSION_DENIED when it has no part.
+     * The body then checks each pool, organization or user it touches against the scope.
+     */
+    <R> CompletionStage<Decision<R>> inScope(Principal caller, String accountId, String field,
+                                             Function<Scope, CompletionStage<Decision<R>>> then) {
+        return service.scope(caller, accountId).thenCompose(scope -> scope.isEmpty()
+                ? done(Errors.permissionDenied("this token cannot administer that account", field))
+                : then.apply(scope.get()));
+    }
+
+    /**
+     * As {@link #inScope}, and {@code poolId} (an organization id, or the account id for the account
+     * pool) must be in the caller's scope; null means "any pool" (the whole account), which only a
+     * whole-account scope holds. For seat and listing RPCs that name a pool.
+     */
+    <R> CompletionStage<Decision<R>> inSubtree(Principal caller, String accountId, String poolId, String field,
+                                               Function<Scope, CompletionStage<Decision<R>>> then) {
+        return inScope(caller, accountId, field, scope -> scope.contains(poolId)
+                ? then.apply(scope)
+                : done(outside(poolId == null ? "the whole account" : "pool " + poolId, scope, field)));
+    }
+
+    /**
+     * Runs {@code then} when the user's assigned organization is in the caller's scope. A
+     * whole-account scope reads nothing (the core answers USER_NOT_FOUND itself); a subtree reads the
+     * user: USER_NOT_FOUND for an unknown one, PERMISSION_DENIED for one assigned elsewhere or nowhere.
+     * {@code then} receives the user when it was read, else null.
+     */
+    <R> CompletionStage<Decision<R>> userInScope(Principal caller, String accountId, String userId, String field,
+                                                 BiFunction<Scope, User, CompletionStage<Decision<R>>> then) {
+        return inScope(caller, accountId, "account_id", scope -> {
+            if (scope.isWholeAccount()) {
+                return then.apply(scope, null);
+            }
+            return service.user(accountId, userId).thenCompose(user -> {
+                if (!user.isGranted()) {
+                    return done(((Decision.Denied<User>) user).<R>cast());
+                }
+                if (!scope.contains(user.value().assignedOrgId())) {
+                    return done(outside("user " + userId, scope, field));
+                }
+                return then.apply(scope, user.value());
+            });
+        });
+    }
+
+    /**
+     * Runs {@code then} with the organization's account when the caller may set its dedicated
+     * licenses: NOT_FOUND ORGANIZATION_NOT_FOUND for an unknown organization, PERMISSION_DENIED for
+     * another account's, and for an ORGANIZATION_ADMIN for any organization not strictly below its
+     * own (its own count draws from a pool above it). The account is found through the store, so
+     * this is a stage too.
      */
     <R> CompletionStage<Decision<R>> inOrganization(Principal caller, String orgId, String field,
                                                     Function<String, CompletionStage<Decision<R>>> then) {
@@ -100,25 +160,51 @@ final class Gate {
             if (account.isEmpty()) {
                 return done(Decision.denied(Reason.ORGANIZATION_NOT_FOUND, "no organization " + orgId, field));
             }
-            if (!caller.canAdminister(account.get())) {
-                return done(Errors.permissionDenied("that organization belongs to an account this token cannot administer", field));
-            }
-            return then.apply(account.get());
+            return service.scope(caller, account.get()).thenCompose(scope -> {
+                if (scope.isEmpty()) {
+                    return done(Errors.permissionDenied("that organization belongs to an account this token cannot administer", field));
+                }
+                if (!scope.get().containsBelowRoot(orgId)) {
+                    return done(outside("organization " + orgId + " (only those strictly below " + scope.get().root() + ")", scope.get(), field));
+                }
+                return then.apply(account.get());
+            });
         });
     }
 
     /**
      * Runs {@code then} with the session's account (read from the session id, no store access)
      * when the caller may administer it. A session id that names no account cannot belong to any
-     * account, so {@code then} receives empty and decides what "no such session" means.
+     * account, so {@code then} receives empty and decides what "no such session" means. An
+     * ORGANIZATION_ADMIN may act on a live session drawing from its subtree only (the session is read);
+     * one that is not live is left to {@code then}, as for everyone.
      */
     <R> CompletionStage<Decision<R>> inSessionAccount(Principal caller, String sessionId, String field,
                                                       Function<Optional<String>, CompletionStage<Decision<R>>> then) {
         Optional<String> account = service.accountOfSession(sessionId);
-        if (account.isPresent() && !caller.canAdminister(account.get())) {
-            return done(Errors.permissionDenied("that session belongs to an account this token cannot administer", field));
+        if (!caller.isOrganizationAdmin()) {
+            if (account.isPresent() && !caller.canAdminister(account.get())) {
+                return done(Errors.permissionDenied("that session belongs to an account this token cannot administer", field));
+            }
+            return then.apply(account);
         }
-        return then.apply(account);
+        if (account.isEmpty()) {
+            return then.apply(account);
+        }
+        return inScope(caller, account.get(), field, scope -> service.session(account.get(), sessionId).thenCompose(found -> {
+            // Checked, then acted on: a revoke above the subtree in between may move the session out
+            // (to the parent pool); the admin saw it in its subtree an instant before.
+            if (found.isGranted() && found.value().isPresent() && !scope.contains(found.value().get().poolId())) {
+                return done(outside("that session", scope, field));
+            }
+            // Not live (ids are never reused): there is nothing to act on, which then() answers as usual.
+            return then.apply(account);
+        }));
+    }
+
+    /** The refusal for an id outside the caller's scope. */
+    static <R> Decision<R> outside(String what, Scope scope, String field) {
+        return Errors.permissionDenied(what + " is outside what this token administers (" + scope + ")", field);
     }
 
     static <R> CompletionStage<Decision<R>> done(Decision<R> decision) {

@@ -7,7 +7,9 @@ import io.licensebroker.broker.core.OfflineLicense;
 import io.licensebroker.broker.core.PolicySettings;
 import io.licensebroker.broker.core.PoolRow;
 import io.licensebroker.broker.core.Reason;
+import io.licensebroker.broker.core.Principal;
 import io.licensebroker.broker.core.Role;
+import io.licensebroker.broker.core.Scope;
 import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.proto.v1.Account;
 import io.licensebroker.proto.v1.AdminRole;
@@ -57,7 +59,9 @@ import io.licensebroker.proto.v1.VerifyOfflineLicenseResponse;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.stream.Collectors;
 
 /**
  * The admin tools' service. Every handler has the same shape: the caller's kind is checked by
@@ -112,10 +116,44 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
                 }
                 return service.createAdminToken(Role.SUPER_ADMIN, null).thenApply(d -> d.map(LicenseAdminService::token));
             }
+            if (role == Role.ORGANIZATION_ADMIN) {
+                return organizationAdminToken(caller, request, audit);
+            }
+            if (!request.getOrgId().isEmpty()) {
+                // Ignoring it would hand out a whole account to a caller who meant one organization.
+                throw Errors.invalid("org_id", "is for ADMIN_ROLE_ORGANIZATION_ADMIN only; leave it empty for " + role);
+            }
             String accountId = Validation.accountId(request.getAccountId());
             audit.target("account_id", accountId);
             return gate.inAccount(caller, accountId, "account_id",
                     () -> service.createAdminToken(Role.ACCOUNT_ADMIN, accountId).thenApply(d -> d.map(LicenseAdminService::token)));
+        });
+    }
+
+    /**
+     * An ORGANIZATION_ADMIN token: its account is the organization's; account_id, when given, must
+     * be it. The caller's scope must hold the organization (a SUPER_ADMIN, the account's admin, or an
+     * org admin above it or of it).
+     */
+    private CompletionStage<Decision<CreateAdminTokenResponse>> organizationAdminToken(Principal caller, CreateAdminTokenRequest request,
+                                                                                       Audit audit) {
+        String orgId = Validation.orgId(request.getOrgId(), "org_id");
+        String given = Validation.optionalAccountId(request.getAccountId());
+        audit.target("org_id", orgId);
+        return service.accountOfOrganization(orgId).thenCompose(account -> {
+            if (account.isEmpty()) {
+                return Gate.done(Decision.denied(Reason.ORGANIZATION_NOT_FOUND, "no organization " + orgId, "org_id"));
+            }
+            return gate.inScope(caller, account.get(), "org_id", scope -> {
+                if (!scope.contains(orgId)) {
+                    return Gate.done(Gate.outside("organization " + orgId, scope, "org_id"));
+                }
+                if (given != null && !given.equals(account.get())) {
+                    throw Errors.invalid("account_id", "organization " + orgId + " belongs to account " + account.get() + ", not " + given);
+                }
+                audit.target("account_id", account.get());
+                return service.createAdminToken(Role.ORGANIZATION_ADMIN, account.get(), orgId).thenApply(d -> d.map(LicenseAdminService::token));
+            });
         });
     }
 
@@ -126,13 +164,11 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
         gate.adminChange(out, audit, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
             audit.target("account_id", accountId);
-            return gate.inAccount(caller, accountId, "account_id", () -> {
-                String userId = Validation.userId(request.getUserId());
-                audit.target("user_id", userId);
-                return service.createApiKey(accountId, userId)
-                        .thenApply(d -> d.map(key -> CreateApiKeyResponse.newBuilder().setApiKey(key)
-                                .setKeyId(LicenseService.lookupIdOf(key).orElseThrow()).build()));
-            });
+            String userId = Validation.userId(request.getUserId());
+            audit.target("user_id", userId);
+            return gate.userInScope(caller, accountId, userId, "user_id", (scope, user) -> service.createApiKey(accountId, userId)
+                    .thenApply(d -> d.map(key -> CreateApiKeyResponse.newBuilder().setApiKey(key)
+                            .setKeyId(LicenseService.lookupIdOf(key).orElseThrow()).build())));
         });
     }
 
@@ -157,11 +193,14 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
             String tokenId = Validation.credentialId(request.getTokenId(), "token_id");
             audit.target("token_id", tokenId);
             return service.revokeCredential(caller, tokenId, false, "token_id").thenApply(d -> d.map(c -> {
-                RevokeAdminTokenResponse.Builder b = RevokeAdminTokenResponse.newBuilder().setTokenId(tokenId)
-                        .setRole(c.role() == Role.SUPER_ADMIN ? AdminRole.ADMIN_ROLE_SUPER_ADMIN : AdminRole.ADMIN_ROLE_ACCOUNT_ADMIN);
+                RevokeAdminTokenResponse.Builder b = RevokeAdminTokenResponse.newBuilder().setTokenId(tokenId).setRole(adminRole(c.role()));
                 if (c.accountId() != null) {
                     b.setAccountId(c.accountId());
                     audit.target("account_id", c.accountId());
+                }
+                if (c.orgId() != null) {
+                    b.setOrgId(c.orgId());
+                    audit.target("org_id", c.orgId());
                 }
                 audit.target("role", c.role().name());
                 return b.build();
@@ -227,11 +266,14 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
         gate.adminChange(out, audit, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
             audit.target("account_id", accountId);
-            return gate.inAccount(caller, accountId, "account_id", () -> {
+            return gate.inScope(caller, accountId, "account_id", scope -> {
                 // The core answers ORGANIZATION_NOT_FOUND for a parent of another account as well.
                 String parentId = Validation.optionalOrgId(request.getParentId(), "parent_id");
                 String name = Validation.name(request.getName());
                 audit.target("parent_id", parentId).target("name", name);
+                if (!scope.contains(parentId)) {
+                    return Gate.done(Gate.outside(parentId == null ? "the account (an empty parent_id)" : "organization " + parentId, scope, "parent_id"));
+                }
                 return service.createOrganization(accountId, parentId, name).thenApply(d -> {
                     if (d.isGranted()) {
                         audit.target("org_id", d.value().id());
@@ -246,9 +288,9 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
     public void listOrganizations(ListOrganizationsRequest request, StreamObserver<ListOrganizationsResponse> out) {
         gate.admin(out, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
-            return gate.inAccount(caller, accountId, "account_id", () -> service.organizations(accountId).thenApply(d -> d.map(orgs -> {
+            return gate.inScope(caller, accountId, "account_id", scope -> service.organizations(accountId).thenApply(d -> d.map(orgs -> {
                 ListOrganizationsResponse.Builder b = ListOrganizationsResponse.newBuilder();
-                orgs.forEach(o -> b.addOrganizations(Protos.organization(o)));
+                scope.filter(orgs, io.licensebroker.broker.core.Organization::id).forEach(o -> b.addOrganizations(Protos.organization(o)));
                 return b.build();
             })));
         });
@@ -308,14 +350,32 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
         gate.adminChange(out, audit, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
             audit.target("account_id", accountId);
-            return gate.inAccount(caller, accountId, "account_id", () -> {
+            return gate.inScope(caller, accountId, "account_id", scope -> {
                 String userId = Validation.userId(request.getUserId());
                 String assignedOrgId = Validation.optionalOrgId(request.getAssignedOrgId(), "assigned_org_id");
                 List<String> projectOrgIds = Validation.projectOrgIds(request.getProjectOrgIdsList());
                 // The project list may hold a thousand ids: its size tells enough for an audit line.
                 audit.target("user_id", userId).target("assigned_org_id", assignedOrgId == null ? "none" : assignedOrgId)
                         .target("project_orgs", projectOrgIds.size());
-                return service.upsertUser(accountId, userId, assignedOrgId, projectOrgIds).thenApply(d -> d.map(Protos::user));
+                if (scope.isWholeAccount()) {
+                    return service.upsertUser(accountId, userId, assignedOrgId, projectOrgIds).thenApply(d -> d.map(Protos::user));
+                }
+                if (!scope.contains(assignedOrgId)) {
+                    return Gate.done(Gate.outside(assignedOrgId == null ? "no organization (the account pool)" : "organization " + assignedOrgId,
+                            scope, "assigned_org_id"));
+                }
+                return service.user(accountId, userId).thenCompose(existing -> {
+                    io.licensebroker.broker.core.User before = existing.isGranted() ? existing.value() : null;
+                    if (before != null && !scope.contains(before.assignedOrgId())) {
+                        return Gate.done(Gate.outside("user " + userId, scope, "user_id"));
+                    }
+                    // Memberships outside the subtree are another admin's: they must come back as they were.
+                    Set<String> outsideBefore = before == null ? Set.of() : outsideOf(scope, before.projectOrgIds());
+                    if (!outsideOf(scope, projectOrgIds).equals(outsideBefore)) {
+                        return Gate.done(Gate.outside("a change of project memberships outside the subtree", scope, "project_org_ids"));
+                    }
+                    return service.upsertUser(accountId, userId, assignedOrgId, projectOrgIds).thenApply(d -> d.map(Protos::user));
+                });
             });
         });
     }
@@ -324,9 +384,9 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
     public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> out) {
         gate.admin(out, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
-            return gate.inAccount(caller, accountId, "account_id", () -> service.users(accountId).thenApply(d -> d.map(users -> {
+            return gate.inScope(caller, accountId, "account_id", scope -> service.users(accountId).thenApply(d -> d.map(users -> {
                 ListUsersResponse.Builder b = ListUsersResponse.newBuilder();
-                users.forEach(u -> b.addUsers(Protos.user(u)));
+                scope.filter(users, io.licensebroker.broker.core.User::assignedOrgId).forEach(u -> b.addUsers(Protos.user(u)));
                 return b.build();
             })));
         });
@@ -382,9 +442,14 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
     public void getLicenseUsage(GetLicenseUsageRequest request, StreamObserver<LicenseUsage> out) {
         gate.admin(out, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
-            return gate.inAccount(caller, accountId, "account_id", () -> {
+            return gate.inScope(caller, accountId, "account_id", scope -> {
                 String product = Validation.product(request.getProduct());
-                return service.usage(accountId, product).thenApply(d -> d.map(Protos::usage));
+                return service.usage(accountId, product).thenApply(d -> d.map(u -> {
+                    LicenseUsage all = Protos.usage(u);
+                    // A subtree sees its own rows only; the subscription's figures stay (they are no pool's).
+                    return scope.isWholeAccount() ? all : all.toBuilder().clearRows()
+                            .addAllRows(scope.filter(all.getRowsList(), io.licensebroker.proto.v1.PoolRow::getPoolId)).build();
+                }));
             });
         });
     }
@@ -395,7 +460,7 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
     public void listSessions(ListSessionsRequest request, StreamObserver<ListSessionsResponse> out) {
         gate.admin(out, caller -> {
             String accountId = Validation.accountId(request.getAccountId());
-            return gate.inAccount(caller, accountId, "account_id", () -> {
+            return gate.inScope(caller, accountId, "account_id", scope -> {
                 SessionQuery query = new SessionQuery(
                         Validation.optionalProduct(request.getProduct()),
                         Validation.optionalPoolId(request.getPoolId()),
@@ -403,9 +468,13 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
                         Validation.optionalMachineId(request.getMachineId()),
                         Validation.pageSize(request.getPageSize()),
                         Validation.pageToken(request.getPageToken()));
+                if (query.poolId() != null && !scope.contains(query.poolId())) {
+                    return Gate.done(Gate.outside("pool " + query.poolId(), scope, "pool_id"));
+                }
                 return service.sessions(accountId, query).thenApply(d -> d.map(page -> {
                     ListSessionsResponse.Builder b = ListSessionsResponse.newBuilder();
-                    page.sessions().forEach(s -> b.addSessions(Protos.session(s)));
+                    // A subtree's page is the account's page filtered: it may be short, even empty, before the last.
+                    scope.filter(page.sessions(), io.licensebroker.broker.core.Session::poolId).forEach(s -> b.addSessions(Protos.session(s)));
                     if (page.nextPageToken() != null) {
                         b.setNextPageToken(page.nextPageToken());
                     }
@@ -505,13 +574,14 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
     }
 
     /**
-     * Any admin may check a file it holds. A file that is malformed or whose signature does not
+     * Any admin of a whole account may check a file it holds (offline licenses are account-wide, so
+     * not an ORGANIZATION_ADMIN). A file that is malformed or whose signature does not
      * verify is refused INVALID_ARGUMENT INVALID_LICENSE_FILE rather than answered valid=false,
      * so that every refusal is a status with a reason, like everywhere else.
      */
     @Override
     public void verifyOfflineLicense(VerifyOfflineLicenseRequest request, StreamObserver<VerifyOfflineLicenseResponse> out) {
-        gate.admin(out, caller -> {
+        gate.accountWideAdmin(out, caller -> {
             byte[] file = Validation.licenseFile(request.getLicenseFile());
             return service.verifyOfflineLicense(file).thenApply(verified -> {
                 if (!verified.isGranted()) {
@@ -526,6 +596,19 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
 
     private static CreateAdminTokenResponse token(String token) {
         return CreateAdminTokenResponse.newBuilder().setToken(token).setTokenId(LicenseService.lookupIdOf(token).orElseThrow()).build();
+    }
+
+    private static AdminRole adminRole(Role role) {
+        return switch (role) {
+            case SUPER_ADMIN -> AdminRole.ADMIN_ROLE_SUPER_ADMIN;
+            case ACCOUNT_ADMIN -> AdminRole.ADMIN_ROLE_ACCOUNT_ADMIN;
+            case ORGANIZATION_ADMIN -> AdminRole.ADMIN_ROLE_ORGANIZATION_ADMIN;
+            case AGENT -> throw new IllegalArgumentException("an API key is no admin token");
+        };
+    }
+
+    private static Set<String> outsideOf(Scope scope, List<String> orgIds) {
+        return orgIds.stream().filter(id -> !scope.contains(id)).collect(Collectors.toSet());
     }
 
     private static TerminateSessionResponse terminated(boolean terminated) {

@@ -256,12 +256,12 @@ final class Validation {
     static Role adminRole(int number) {
         AdminRole role = AdminRole.forNumber(number);
         if (role == null || role == AdminRole.ADMIN_ROLE_UNSPECIFIED) {
-            throw Errors.invalid("role", "must be ADMIN_ROLE_ACCOUNT_ADMIN or ADMIN_ROLE_SUPER_ADMIN, got " + number);
+            throw Errors.invalid("role", "must be ADMIN_ROLE_ACCOUNT_ADMIN, ADMIN_ROLE_SUPER_ADMIN or ADMIN_ROLE_ORGANIZATION_ADMIN, got " + number);
         }
         return switch (role) {
             case ADMIN_ROLE_ACCOUNT_ADMIN -> Role.ACCOUNT_ADMIN;
             case ADMIN_ROLE_SUPER_ADMIN -> Role.SUPER_ADMIN;
-            case ADMIN_ROLE_ORGANIZATION_ADMIN -> throw Errors.invalid("role", "ADMIN_ROLE_ORGANIZATION_ADMIN is not supported yet");
+            case ADMIN_ROLE_ORGANIZATION_ADMIN -> Role.ORGANIZATION_ADMIN;
             case ADMIN_ROLE_UNSPECIFIED, UNRECOGNIZED -> throw new IllegalStateException("unreachable: " + role);
         };
     }

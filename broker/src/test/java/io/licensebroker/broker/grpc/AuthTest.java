@@ -178,11 +178,15 @@ final class AuthTest {
 
     @TestFactory
     Stream<DynamicTest> adminTokensAreDeniedOnEveryAgentRpc() {
-        return AGENT.entrySet().stream().flatMap(rpc -> Stream.of("ACCOUNT_ADMIN", "SUPER_ADMIN").map(role ->
+        return AGENT.entrySet().stream().flatMap(rpc -> Stream.of("ACCOUNT_ADMIN", "SUPER_ADMIN", "ORGANIZATION_ADMIN").map(role ->
                 DynamicTest.dynamicTest(rpc.getKey() + " with a " + role + " token", () -> {
                     try (World w = World.standard()) {
                         Targets t = targets(w);
-                        String token = role.equals("SUPER_ADMIN") ? World.ROOT : w.globexAdmin;
+                        String token = switch (role) {
+                            case "SUPER_ADMIN" -> World.ROOT;
+                            case "ORGANIZATION_ADMIN" -> w.orgAdmin(w.globexOrg);
+                            default -> w.globexAdmin;
+                        };
                         assertDenied(() -> rpc.getValue().accept(w.agent(token), t));
                     }
                 })));

@@ -147,6 +147,12 @@ final class World implements AutoCloseable {
                 .setRole(AdminRole.ADMIN_ROLE_ACCOUNT_ADMIN).build()).getToken();
     }
 
+    /** An ORGANIZATION_ADMIN token of the organization (its account is the organization's). */
+    String orgAdmin(String orgId) {
+        return root().createAdminToken(CreateAdminTokenRequest.newBuilder().setOrgId(orgId)
+                .setRole(AdminRole.ADMIN_ROLE_ORGANIZATION_ADMIN).build()).getToken();
+    }
+
     /** {@code parent} null: directly under the account. */
     String org(String account, String parent, String name) {
         return root().createOrganization(CreateOrganizationRequest.newBuilder().setAccountId(account)

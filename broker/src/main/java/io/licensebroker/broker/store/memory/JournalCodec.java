@@ -240,13 +240,17 @@ final class JournalCodec {
         if (c.userId() != null) {
             b.setUserId(c.userId());
         }
+        if (c.orgId() != null) {
+            b.setOrgId(c.orgId());
+        }
         return b.build();
     }
 
     private static Credential credential(StoredCredential c) {
         return new Credential(c.getLookupId(), c.getSalt().toByteArray(), c.getSecretHash().toByteArray(),
                 fromStored(c.getRole().name(), ROLE_PREFIX, Role.class),
-                c.hasAccountId() ? c.getAccountId() : null, c.hasUserId() ? c.getUserId() : null);
+                c.hasAccountId() ? c.getAccountId() : null, c.hasUserId() ? c.getUserId() : null,
+                c.hasOrgId() ? c.getOrgId() : null);
     }
 
     private static StoredSubscription subscription(Subscription s) {

@@ -316,6 +316,11 @@ public final class MemoryStore implements LicenseStore {
     }
 
     @Override
+    public CompletionStage<Decision<Optional<Session>>> session(String accountId, String sessionId) {
+        return inAccount(accountId, ledger -> Decision.granted(Optional.ofNullable(ledger.session(sessionId))));
+    }
+
+    @Override
     public CompletionStage<Decision<List<Machine>>> machines(String accountId, String product, Instant now) {
         return inAccount(accountId, ledger -> Decision.granted(ledger.machines(product, now)));
     }

@@ -116,18 +116,23 @@ final class RedisCredentials {
         return Ids.random(random, 24);
     }
 
-    /** "role|account|user|salt|hash", each text field base64url ("~" for null). */
-    private static String encode(Credential c) {
-        return c.role().name() + '|' + text(c.accountId()) + '|' + text(c.userId()) + '|'
+    /**
+     * "role|account|user|salt|hash", each text field base64url ("~" for null), and "|org" for an
+     * ORGANIZATION_ADMIN token only: records written before that role have five fields and still decode.
+     */
+    static String encode(Credential c) {
+        String encoded = c.role().name() + '|' + text(c.accountId()) + '|' + text(c.userId()) + '|'
                 + B64.encodeToString(c.salt()) + '|' + B64.encodeToString(c.secretHash());
+        return c.orgId() == null ? encoded : encoded + '|' + text(c.orgId());
     }
 
-    private static Credential decode(String lookupId, String encoded) {
+    static Credential decode(String lookupId, String encoded) {
         String[] f = encoded.split("\\|", -1);
-        if (f.length != 5) {
+        if (f.length != 5 && f.length != 6) {
             throw new IllegalStateException("malformed stored credential " + lookupId);
         }
-        return new Credential(lookupId, B64D.decode(f[3]), B64D.decode(f[4]), Role.valueOf(f[0]), untext(f[1]), untext(f[2]));
+        return new Credential(lookupId, B64D.decode(f[3]), B64D.decode(f[4]), Role.valueOf(f[0]), untext(f[1]), untext(f[2]),
+                f.length == 6 ? untext(f[5]) : null);
     }
 
     private static String text(String s) {

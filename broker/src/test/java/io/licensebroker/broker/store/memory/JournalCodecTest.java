@@ -54,6 +54,7 @@ final class JournalCodecTest {
                         Role.AGENT, "acme", "alice")),
                 new LedgerEvent.CredentialAdded(new Credential("lk-2", new byte[0], new byte[0], Role.SUPER_ADMIN, null, null)),
                 new LedgerEvent.CredentialAdded(new Credential("lk-3", new byte[] {0}, new byte[] {-1}, Role.ACCOUNT_ADMIN, "", null)),
+                new LedgerEvent.CredentialAdded(new Credential("lk-4", new byte[] {4}, new byte[] {5}, Role.ORGANIZATION_ADMIN, "acme", null, "OG-7")),
                 new LedgerEvent.CredentialRevoked("lk-1"),
                 new LedgerEvent.SubscriptionSet(new Subscription("acme", "KRE", 100, 50, AT)),
                 new LedgerEvent.SubscriptionSet(new Subscription("acme", "KRE", 0, 0, BEFORE_EPOCH)),
@@ -116,8 +117,21 @@ final class JournalCodecTest {
     @ParameterizedTest
     @EnumSource(Role.class)
     void everyRoleRoundTrips(Role role) {
-        LedgerEvent event = new LedgerEvent.CredentialAdded(new Credential("lk", new byte[] {1}, new byte[] {2}, role, null, null));
+        boolean orgAdmin = role == Role.ORGANIZATION_ADMIN;
+        LedgerEvent event = new LedgerEvent.CredentialAdded(new Credential("lk", new byte[] {1}, new byte[] {2}, role,
+                orgAdmin ? "acme" : null, null, orgAdmin ? "OG-1" : null));
         assertSameEvent(event, roundTrip(event));
+    }
+
+    /** A credential journaled before organization admins existed (no org_id) still decodes, with no organization. */
+    @Test
+    void aCredentialWrittenWithoutAnOrganizationDecodes() throws InvalidProtocolBufferException {
+        LedgerEvent old = new LedgerEvent.CredentialAdded(new Credential("lk", new byte[] {1}, new byte[] {2}, Role.ACCOUNT_ADMIN, "acme", null));
+        JournalRecord record = JournalRecord.parseFrom(payloadOf(JournalCodec.frame(JournalCodec.event("acme", 1, old))));
+        assertFalse(record.getCredentialAdded().hasOrgId());
+        LedgerEvent back = JournalCodec.event(record);
+        assertNull(((LedgerEvent.CredentialAdded) back).credential().orgId());
+        assertSameEvent(old, back);
     }
 
     @ParameterizedTest
@@ -226,6 +240,7 @@ final class JournalCodecTest {
             assertEquals(x.role(), y.role());
             assertEquals(x.accountId(), y.accountId());
             assertEquals(x.userId(), y.userId());
+            assertEquals(x.orgId(), y.orgId());
         } else {
             assertEquals(expected, actual);
         }
