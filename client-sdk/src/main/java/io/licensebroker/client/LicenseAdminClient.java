@@ -118,10 +118,22 @@ public final class LicenseAdminClient implements AutoCloseable {
         return call("ListAccounts", s -> s.listAccounts(ListAccountsRequest.getDefaultInstance()));
     }
 
-    /** {@code accountId} is ignored for {@link AdminRole#ADMIN_ROLE_SUPER_ADMIN}. The token is shown once. */
+    /**
+     * {@code accountId} is ignored for {@link AdminRole#ADMIN_ROLE_SUPER_ADMIN}. The token is shown
+     * once. For {@link AdminRole#ADMIN_ROLE_ORGANIZATION_ADMIN} use {@link #createOrganizationAdminToken}.
+     */
     public CreateAdminTokenResponse createAdminToken(String accountId, AdminRole role) {
         return call("CreateAdminToken", s -> s.createAdminToken(CreateAdminTokenRequest.newBuilder()
                 .setAccountId(accountId).setRole(role).build()));
+    }
+
+    /**
+     * An ORGANIZATION_ADMIN token of the organization: it administers that organization and its
+     * subtree, in the organization's account (CONTRACT.md section 6). The token is shown once.
+     */
+    public CreateAdminTokenResponse createOrganizationAdminToken(String orgId) {
+        return call("CreateAdminToken", s -> s.createAdminToken(CreateAdminTokenRequest.newBuilder()
+                .setOrgId(orgId).setRole(AdminRole.ADMIN_ROLE_ORGANIZATION_ADMIN).build()));
     }
 
     /** A new API key for agents of the user; shown once. */

@@ -62,7 +62,9 @@ final class Converters {
             return switch (value.strip().toLowerCase(Locale.ROOT).replace('_', '-')) {
                 case "account-admin" -> AdminRole.ADMIN_ROLE_ACCOUNT_ADMIN;
                 case "super-admin" -> AdminRole.ADMIN_ROLE_SUPER_ADMIN;
-                default -> throw new CommandLine.TypeConversionException("'" + value + "' is not a role: account-admin or super-admin");
+                case "organization-admin" -> AdminRole.ADMIN_ROLE_ORGANIZATION_ADMIN;
+                default -> throw new CommandLine.TypeConversionException("'" + value
+                        + "' is not a role: account-admin, super-admin or organization-admin");
             };
         }
     }

@@ -6,6 +6,7 @@ import io.licensebroker.proto.v1.CreateAdminTokenResponse;
 import io.licensebroker.proto.v1.CreateApiKeyResponse;
 import io.licensebroker.proto.v1.RevokeAdminTokenResponse;
 import io.licensebroker.proto.v1.RevokeApiKeyResponse;
+import picocli.CommandLine;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -67,18 +68,30 @@ final class CredentialsCommands {
                 description = "Creates an admin token; printed once. SUPER_ADMIN tokens only by a SUPER_ADMIN.")
         static final class Create extends AdminCommand {
             @Option(names = "--role", required = true, paramLabel = "<role>", converter = Converters.Role.class,
-                    description = "account-admin or super-admin")
+                    description = "account-admin, super-admin or organization-admin")
             AdminRole role;
 
             @Option(names = "--account", paramLabel = "<account-id>", description = "required for account-admin")
             String account = "";
 
+            @Option(names = "--org", paramLabel = "<org-id>",
+                    description = "required for organization-admin: the organization whose subtree the token administers")
+            String org = "";
+
             @Override
             int run(LicenseAdminClient admin, Output out) {
-                CreateAdminTokenResponse token = admin.createAdminToken(account, role);
+                boolean orgAdmin = role == AdminRole.ADMIN_ROLE_ORGANIZATION_ADMIN;
+                if (orgAdmin == org.isEmpty()) {
+                    throw new CommandLine.ParameterException(spec.commandLine(),
+                            orgAdmin ? "--org is required for --role organization-admin" : "--org is for --role organization-admin only");
+                }
+                CreateAdminTokenResponse token = orgAdmin ? admin.createOrganizationAdminToken(org) : admin.createAdminToken(account, role);
                 out.print(token, w -> w.println(token.getToken()));
-                spec.commandLine().getErr().println(role == AdminRole.ADMIN_ROLE_SUPER_ADMIN
-                        ? "super-admin token " + SHOWN_ONCE : "account-admin token of " + account + " " + SHOWN_ONCE);
+                spec.commandLine().getErr().println(switch (role) {
+                    case ADMIN_ROLE_SUPER_ADMIN -> "super-admin token " + SHOWN_ONCE;
+                    case ADMIN_ROLE_ORGANIZATION_ADMIN -> "organization-admin token of " + org + " " + SHOWN_ONCE;
+                    default -> "account-admin token of " + account + " " + SHOWN_ONCE;
+                });
                 spec.commandLine().getErr().println("its id (to revoke it): " + token.getTokenId());
                 return ExitCode.OK;
             }
@@ -93,8 +106,12 @@ final class CredentialsCommands {
             @Override
             int run(LicenseAdminClient admin, Output out) {
                 RevokeAdminTokenResponse r = admin.revokeAdminToken(LicenseAdminClient.credentialId(tokenId));
-                out.print(r, w -> w.println("revoked " + (r.getAccountId().isEmpty() ? "super-admin token " + r.getTokenId()
-                        : "account-admin token " + r.getTokenId() + " of " + r.getAccountId())));
+                out.print(r, w -> w.println("revoked " + switch (r.getRole()) {
+                    case ADMIN_ROLE_SUPER_ADMIN -> "super-admin token " + r.getTokenId();
+                    case ADMIN_ROLE_ORGANIZATION_ADMIN -> "organization-admin token " + r.getTokenId() + " of " + r.getOrgId()
+                            + " in " + r.getAccountId();
+                    default -> "account-admin token " + r.getTokenId() + " of " + r.getAccountId();
+                }));
                 return ExitCode.OK;
             }
         }

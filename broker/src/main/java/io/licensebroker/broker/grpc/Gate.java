@@ -148,14 +148,14 @@ final class Gate {
     }
 
     /**
-     * Runs {@code then} with the organization's account when the caller may set its dedicated
+     * Runs {@code then} with the caller's scope in the organization's account when it may set its dedicated
      * licenses: NOT_FOUND ORGANIZATION_NOT_FOUND for an unknown organization, PERMISSION_DENIED for
      * another account's, and for an ORGANIZATION_ADMIN for any organization not strictly below its
      * own (its own count draws from a pool above it). The account is found through the store, so
      * this is a stage too.
      */
     <R> CompletionStage<Decision<R>> inOrganization(Principal caller, String orgId, String field,
-                                                    Function<String, CompletionStage<Decision<R>>> then) {
+                                                    Function<Scope, CompletionStage<Decision<R>>> then) {
         return service.accountOfOrganization(orgId).thenCompose(account -> {
             if (account.isEmpty()) {
                 return done(Decision.denied(Reason.ORGANIZATION_NOT_FOUND, "no organization " + orgId, field));
@@ -167,7 +167,7 @@ final class Gate {
                 if (!scope.get().containsBelowRoot(orgId)) {
                     return done(outside("organization " + orgId + " (only those strictly below " + scope.get().root() + ")", scope.get(), field));
                 }
-                return then.apply(account.get());
+                return then.apply(scope.get());
             });
         });
     }

@@ -302,10 +302,10 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
         gate.adminChange(out, audit, caller -> {
             String orgId = Validation.orgId(request.getOrgId(), "org_id");
             audit.target("org_id", orgId);
-            return gate.inOrganization(caller, orgId, "org_id", account -> {
+            return gate.inOrganization(caller, orgId, "org_id", scope -> {
                 String product = Validation.product(request.getProduct());
                 long licenses = Validation.count(request.getLicenses(), "licenses");
-                return setDedicated(audit, account, orgId, product, licenses);
+                return setDedicated(audit, scope, orgId, product, licenses);
             });
         });
     }
@@ -317,12 +317,13 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
             String orgId = Validation.orgId(request.getOrgId(), "org_id");
             audit.target("org_id", orgId);
             return gate.inOrganization(caller, orgId, "org_id",
-                    account -> setDedicated(audit, account, orgId, Validation.product(request.getProduct()), 0));
+                    scope -> setDedicated(audit, scope, orgId, Validation.product(request.getProduct()), 0));
         });
     }
 
     /** Reads the organization's dedicated licenses just before the change, for the audit line's "before". */
-    private CompletionStage<Decision<LicenseUsage>> setDedicated(Audit audit, String account, String orgId, String product, long licenses) {
+    private CompletionStage<Decision<LicenseUsage>> setDedicated(Audit audit, Scope scope, String orgId, String product, long licenses) {
+        String account = scope.accountId();
         audit.target("account_id", account).target("product", product);
         return service.usage(account, product).thenCompose(before -> service.setDedicated(account, orgId, product, licenses).thenApply(d -> {
             if (d.isGranted()) {
@@ -330,7 +331,7 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
             } else {
                 audit.target("requested_dedicated", licenses);
             }
-            return d.map(Protos::usage);
+            return d.map(u -> usage(scope, u));
         }));
     }
 
@@ -444,12 +445,7 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
             String accountId = Validation.accountId(request.getAccountId());
             return gate.inScope(caller, accountId, "account_id", scope -> {
                 String product = Validation.product(request.getProduct());
-                return service.usage(accountId, product).thenApply(d -> d.map(u -> {
-                    LicenseUsage all = Protos.usage(u);
-                    // A subtree sees its own rows only; the subscription's figures stay (they are no pool's).
-                    return scope.isWholeAccount() ? all : all.toBuilder().clearRows()
-                            .addAllRows(scope.filter(all.getRowsList(), io.licensebroker.proto.v1.PoolRow::getPoolId)).build();
-                }));
+                return service.usage(accountId, product).thenApply(d -> d.map(u -> usage(scope, u)));
             });
         });
     }
@@ -596,6 +592,13 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
 
     private static CreateAdminTokenResponse token(String token) {
         return CreateAdminTokenResponse.newBuilder().setToken(token).setTokenId(LicenseService.lookupIdOf(token).orElseThrow()).build();
+    }
+
+    /** The license table as the scope sees it: a subtree its own rows only; the subscription's figures stay (they are no pool's). */
+    private static LicenseUsage usage(Scope scope, io.licensebroker.broker.core.LicenseUsage u) {
+        LicenseUsage all = Protos.usage(u);
+        return scope.isWholeAccount() ? all : all.toBuilder().clearRows()
+                .addAllRows(scope.filter(all.getRowsList(), io.licensebroker.proto.v1.PoolRow::getPoolId)).build();
     }
 
     private static AdminRole adminRole(Role role) {

@@ -245,6 +245,29 @@ class AdminCommandsTest {
     }
 
     @Test
+    void anOrganizationAdminTokenAdministersItsSubtree() throws IOException {
+        String[] orgs = acme();
+        assertEquals(ExitCode.USAGE, cli("admin-tokens", "create", "--role", "organization-admin").exit(), "--org is required");
+        assertEquals(ExitCode.USAGE, cli("admin-tokens", "create", "--role", "account-admin", "--account", "acme", "--org", orgs[0]).exit());
+
+        Result token = cli("admin-tokens", "create", "--role", "organization-admin", "--org", orgs[0]).ok();
+        String secret = token.out().strip();
+        assertTrue(token.err().contains("organization-admin token of " + orgs[0] + " shown once"), token.err());
+        env.put(AdminOptions.TOKEN_ENV, secret);
+        ListOrganizationsResponse seen = json(cli("organizations", "list", "--account", "acme", "-o", "json").ok().out(),
+                ListOrganizationsResponse.getDefaultInstance());
+        assertEquals(List.of(orgs[0], orgs[1]), seen.getOrganizationsList().stream().map(o -> o.getOrgId()).toList(), "its subtree only");
+        Result refused = cli("policy", "show", "--account", "acme");
+        assertEquals(1, refused.exit());
+        assertTrue(refused.err().contains("PERMISSION_DENIED"), refused.err());
+
+        env.put(AdminOptions.TOKEN_ENV, ROOT);
+        String tokenId = secret.substring(3, 19);
+        assertEquals("revoked organization-admin token " + tokenId + " of " + orgs[0] + " in acme",
+                cli("admin-tokens", "revoke", tokenId).ok().out().strip());
+    }
+
+    @Test
     void policySetShowAndRestoreDefault() throws IOException {
         acme();
         Result set = cli("policy", "set", "--account", "acme", "--policy", "member-based", "--no-fallback").ok();

@@ -104,6 +104,57 @@ class LicenseServiceTest {
     }
 
     @Test
+    void anOrganizationAdminTokenNeedsAnOrganizationOfItsAccountAndScopesItsHolder() {
+        account("AC-1", 10);
+        account("AC-2", 10);
+        String top = ok(service.createOrganization("AC-1", null, "Top")).id();
+        String child = ok(service.createOrganization("AC-1", top, "Child")).id();
+        String other = ok(service.createOrganization("AC-2", null, "Other")).id();
+
+        assertEquals(Reason.ORGANIZATION_NOT_FOUND, denied(service.createAdminToken(Role.ORGANIZATION_ADMIN, "AC-1", other)));
+        assertEquals(Reason.ORGANIZATION_NOT_FOUND, denied(service.createAdminToken(Role.ORGANIZATION_ADMIN, "AC-1", "OG-999")));
+        Principal holder = auth(ok(service.createAdminToken(Role.ORGANIZATION_ADMIN, "AC-1", top))).orElseThrow();
+
+        assertEquals(new Principal(Role.ORGANIZATION_ADMIN, "AC-1", null, top), holder);
+        assertFalse(holder.canAdminister("AC-1"), "a part of an account, never the whole");
+        Scope scope = join(service.scope(holder, "AC-1")).orElseThrow();
+        assertTrue(scope.contains(child));
+        assertFalse(scope.contains("AC-1"));
+        assertEquals(Optional.empty(), join(service.scope(holder, "AC-2")));
+        assertTrue(join(service.scope(new Principal(Role.ACCOUNT_ADMIN, "AC-1", null), "AC-1")).orElseThrow().isWholeAccount());
+        assertEquals(Optional.empty(), join(service.scope(new Principal(Role.ACCOUNT_ADMIN, "AC-2", null), "AC-1")));
+    }
+
+    @Test
+    void anOrganizationAdminRevokesKeysOfItsUsersAndTokensOfItsSubtreeOnly() {
+        account("AC-1", 10);
+        String top = ok(service.createOrganization("AC-1", null, "Top")).id();
+        String child = ok(service.createOrganization("AC-1", top, "Child")).id();
+        String sibling = ok(service.createOrganization("AC-1", null, "Sibling")).id();
+        ok(service.upsertUser("AC-1", "in", child, List.of()));
+        ok(service.upsertUser("AC-1", "out", sibling, List.of(child)));
+        Principal childAdmin = auth(ok(service.createAdminToken(Role.ORGANIZATION_ADMIN, "AC-1", child))).orElseThrow();
+        String inKey = ok(service.createApiKey("AC-1", "in"));
+        String outKey = ok(service.createApiKey("AC-1", "out"));
+        String topToken = ok(service.createAdminToken(Role.ORGANIZATION_ADMIN, "AC-1", top));
+        String childToken = ok(service.createAdminToken(Role.ORGANIZATION_ADMIN, "AC-1", child));
+        String accountToken = ok(service.createAdminToken(Role.ACCOUNT_ADMIN, "AC-1"));
+
+        for (String above : List.of(outKey, topToken, accountToken)) {
+            boolean apiKey = above.equals(outKey);
+            assertEquals(Reason.PERMISSION_DENIED, denied(service.revokeCredential(childAdmin, lookup(above), apiKey, "id")));
+            assertTrue(auth(above).isPresent());
+        }
+        assertEquals(child, ok(service.revokeCredential(childAdmin, lookup(childToken), false, "id")).orgId());
+        assertEquals("in", ok(service.revokeCredential(childAdmin, lookup(inKey), true, "id")).userId());
+        assertEquals(Optional.empty(), auth(inKey));
+    }
+
+    private static String lookup(String token) {
+        return LicenseService.lookupIdOf(token).orElseThrow();
+    }
+
+    @Test
     void aChangedCharacterDoesNotAuthenticate() {
         account("AC-1", 10);
         ok(service.upsertUser("AC-1", "alice", null, List.of()));

@@ -226,6 +226,7 @@ public abstract class LicenseStoreContractTest {
         verbs.put("release", () -> store.release(x, live.id(), "alice", now()));
         verbs.put("terminate", () -> store.terminate(x, live.id(), now()));
         verbs.put("sessions", () -> store.sessions(x, new SessionQuery(null, null, null, null, 10, null)));
+        verbs.put("session", () -> store.session(x, live.id()));
         verbs.put("machines", () -> store.machines(x, KRE, now()));
         verbs.put("deactivateMachine", () -> store.deactivateMachine(x, KRE, "m1", now()));
         verbs.put("issueOfflineLicense", () -> store.issueOfflineLicense(x, KRE, "m1", now().plus(Duration.ofDays(1)), MAX_OFFLINE, now()));
@@ -684,6 +685,27 @@ public abstract class LicenseStoreContractTest {
         if (all.nextPageToken() != null) {
             assertEquals(List.of(), ok(store.sessions(a, new SessionQuery(null, null, null, null, 5, all.nextPageToken()))).sessions());
         }
+    }
+
+    @Test
+    void aLiveSessionIsFoundByItsIdAndAnEndedOrUnknownOneIsNot() {
+        String a = account("a", 10);
+        String b = account("b", 10);
+        String eng = org(a, null, "Eng");
+        dedicated(a, eng, 2);
+        user(a, "alice", eng);
+        user(b, "alice", null);
+        Session inEng = acquire(a, "alice", "m1");
+        Session other = acquire(a, "alice", "m2");
+        Session ofB = acquire(b, "alice", "m1");
+
+        Session found = ok(store.session(a, inEng.id())).orElseThrow();
+        assertEquals(inEng.id(), found.id());
+        assertEquals(eng, found.poolId());
+        assertEquals(Optional.empty(), ok(store.session(a, ofB.id())), "another account's session");
+        ok(store.release(a, other.id(), "alice", now()));
+        assertEquals(Optional.empty(), ok(store.session(a, other.id())), "an ended session");
+        assertEquals(Optional.empty(), ok(store.session(a, Ids.newSessionId(a, RANDOM))), "an id never given");
     }
 
     private Set<Session> query(String account, String product, String pool, String user, String machine) {
