@@ -131,9 +131,10 @@ final class ValidationTest {
                 DynamicTest.dynamicTest("roles", () -> {
                     assertEquals(Role.ACCOUNT_ADMIN, Validation.adminRole(1));
                     assertEquals(Role.SUPER_ADMIN, Validation.adminRole(2));
+                    assertEquals(Role.ORGANIZATION_ADMIN, Validation.adminRole(3));
                 }),
                 refuses("role 0", "role", () -> Validation.adminRole(0)),
-                refuses("role 3", "role", () -> Validation.adminRole(3)),
+                refuses("role 4", "role", () -> Validation.adminRole(4)),
                 refuses("role -1", "role", () -> Validation.adminRole(-1)),
                 DynamicTest.dynamicTest("policies", () -> {
                     assertEquals(UsagePolicy.UNRESTRICTED, Validation.policy(1));
