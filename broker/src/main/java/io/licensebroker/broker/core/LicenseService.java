@@ -375,6 +375,11 @@ public final class LicenseService {
         return store.transferLicense(accountId, product, fromUserId, toUserId, poolId, clock.instant());
     }
 
+    /** The user's seat of the product, or empty. */
+    public CompletionStage<Decision<Optional<Seat>>> seat(String accountId, String product, String userId) {
+        return store.seat(accountId, product, userId, clock.instant());
+    }
+
     public CompletionStage<Decision<Page<LicensedUser>>> licensedUsers(String accountId, SeatQuery query) {
         return store.licensedUsers(accountId, query, clock.instant());
     }

@@ -147,6 +147,29 @@ public interface LicenseStore extends AutoCloseable {
     /** Licensed users in user id order (the query's {@code poolId} filters; its {@code userId} is ignored). */
     CompletionStage<Decision<Page<LicensedUser>>> licensedUsers(String accountId, SeatQuery query, Instant now);
 
+    /**
+     * The user's seat of the product, or empty. The default pages through {@link #licensedUsers} (an
+     * admin's rare lookup); a store that files seats by user answers directly.
+     */
+    default CompletionStage<Decision<Optional<Seat>>> seat(String accountId, String product, String userId, Instant now) {
+        return seatAfter(accountId, product, userId, now, null);
+    }
+
+    private CompletionStage<Decision<Optional<Seat>>> seatAfter(String accountId, String product, String userId, Instant now,
+                                                                String pageToken) {
+        return licensedUsers(accountId, new SeatQuery(product, null, null, 1000, pageToken), now).thenCompose(page -> {
+            if (!page.isGranted()) {
+                return CompletableFuture.completedFuture(((Decision.Denied<Page<LicensedUser>>) page).<Optional<Seat>>cast());
+            }
+            Optional<Seat> found = page.value().items().stream().map(LicensedUser::seat)
+                    .filter(s -> s.userId().equals(userId)).findFirst();
+            if (found.isPresent() || page.value().nextPageToken() == null) {
+                return CompletableFuture.completedFuture(Decision.granted(found));
+            }
+            return seatAfter(accountId, product, userId, now, page.value().nextPageToken());
+        });
+    }
+
     CompletionStage<Decision<Activation>> activate(String accountId, ActivationRequest request);
 
     /** Node-locked bindings and live floating activations in activation id order (the query's {@code poolId} is ignored). */

@@ -8,6 +8,7 @@ import io.licensebroker.broker.core.Principal;
 import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.Role;
 import io.licensebroker.broker.core.Scope;
+import io.licensebroker.broker.core.Seat;
 import io.licensebroker.broker.core.User;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -143,6 +144,47 @@ final class Gate {
                     return done(outside("user " + userId, scope, field));
                 }
                 return then.apply(scope, user.value());
+            });
+        });
+    }
+
+    /**
+     * For a seat grant: runs {@code then} with the pool the seat will draw from when that pool is in
+     * the caller's scope. A named {@code poolId} must be in scope. Without one, a whole-account scope
+     * passes null (the core defaults it); a subtree reads the user, whose assigned organization must
+     * be in scope, and passes that organization explicitly, so that a reassignment meanwhile cannot
+     * make the core draw from a pool outside.
+     */
+    <R> CompletionStage<Decision<R>> grantPoolInScope(Principal caller, String accountId, String userId, String poolId,
+                                                      BiFunction<Scope, String, CompletionStage<Decision<R>>> then) {
+        if (poolId != null) {
+            return inSubtree(caller, accountId, poolId, "pool_id", scope -> then.apply(scope, poolId));
+        }
+        return userInScope(caller, accountId, userId, "user_id",
+                (scope, user) -> then.apply(scope, user == null ? null : user.assignedOrgId()));
+    }
+
+    /**
+     * Runs {@code then} when the user's seat of the product draws from the caller's scope. A
+     * whole-account scope reads nothing ({@code then} gets a null seat); a subtree reads the seat:
+     * PERMISSION_DENIED when it draws from outside, and a null seat when the user holds none, which
+     * the handler answers itself (as "none") rather than let the core act on a seat granted
+     * elsewhere meanwhile.
+     */
+    <R> CompletionStage<Decision<R>> seatInScope(Principal caller, String accountId, String product, String userId, String field,
+                                                 BiFunction<Scope, Seat, CompletionStage<Decision<R>>> then) {
+        return inScope(caller, accountId, "account_id", scope -> {
+            if (scope.isWholeAccount()) {
+                return then.apply(scope, null);
+            }
+            return service.seat(accountId, product, userId).thenCompose(seat -> {
+                if (!seat.isGranted()) {
+                    return done(((Decision.Denied<Optional<Seat>>) seat).<R>cast());
+                }
+                if (seat.value().isPresent() && !scope.contains(seat.value().get().poolId())) {
+                    return done(outside("the " + product + " seat of user " + userId, scope, field));
+                }
+                return then.apply(scope, seat.value().orElse(null));
             });
         });
     }

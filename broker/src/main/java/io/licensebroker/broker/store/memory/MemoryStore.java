@@ -22,6 +22,7 @@ import io.licensebroker.broker.core.PolicySettings;
 import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.Refusals;
 import io.licensebroker.broker.core.Role;
+import io.licensebroker.broker.core.Seat;
 import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.core.SessionPage;
 import io.licensebroker.broker.core.SessionQuery;
@@ -318,6 +319,11 @@ public final class MemoryStore implements LicenseStore {
     @Override
     public CompletionStage<Decision<Optional<Session>>> session(String accountId, String sessionId) {
         return inAccount(accountId, ledger -> Decision.granted(Optional.ofNullable(ledger.session(sessionId))));
+    }
+
+    @Override
+    public CompletionStage<Decision<Optional<Seat>>> seat(String accountId, String product, String userId, Instant now) {
+        return inAccount(accountId, ledger -> Decision.granted(Optional.ofNullable(ledger.seat(product, userId))));
     }
 
     @Override
