@@ -124,6 +124,28 @@ final class AuditLogTest {
         assertEquals(18, lines.size(), "one line per change, none for reads: " + lines);
     }
 
+    @Test
+    void anOrganizationAdminsChangeNamesItsOrganizationAndARevokedTokenItsOrganization() {
+        broker.root().createAccount(CreateAccountRequest.newBuilder().setAccountId("acme").setName("Acme").build());
+        String org = broker.root().createOrganization(CreateOrganizationRequest.newBuilder().setAccountId("acme").setName("Ops").build()).getOrgId();
+        List<Map<String, String>> lines;
+        try (LogCapture capture = new LogCapture(Level.INFO, Audit.LOGGER)) {
+            var made = broker.root().createAdminToken(CreateAdminTokenRequest.newBuilder().setOrgId(org)
+                    .setRole(AdminRole.ADMIN_ROLE_ORGANIZATION_ADMIN).build());
+            broker.admin(made.getToken()).createOrganization(CreateOrganizationRequest.newBuilder().setAccountId("acme")
+                    .setParentId(org).setName("Team").build());
+            broker.root().revokeAdminToken(io.licensebroker.proto.v1.RevokeAdminTokenRequest.newBuilder().setTokenId(made.getTokenId()).build());
+            lines = capture.events().stream().map(AuditLogTest::pairs).toList();
+        }
+
+        assertLine(lines.get(0), "CreateAdminToken", List.of("principal_role", "SUPER_ADMIN"), "role", "ORGANIZATION_ADMIN",
+                "org_id", org, "account_id", "acme", "outcome", "OK");
+        assertEquals(List.of("ORGANIZATION_ADMIN", "acme", org, "OK"), List.of(lines.get(1).get("principal_role"),
+                lines.get(1).get("principal_account"), lines.get(1).get("principal_org"), lines.get(1).get("outcome")));
+        assertEquals(List.of("ORGANIZATION_ADMIN", org), List.of(lines.get(2).get("role"), lines.get(2).get("org_id")));
+        assertEquals(3, lines.size());
+    }
+
     private static void assertLine(Map<String, String> line, String rpc, List<String> who, String... rest) {
         Map<String, String> expected = new LinkedHashMap<>();
         expected.put("rpc", rpc);
