@@ -61,9 +61,11 @@ public final class UsageInvariants {
                 out.add(r.poolId() + ": available " + r.available() + " != pool - in_use");
             }
         }
-        if (usage.subscription() != null && account.dedicated() != usage.licenses() - usage.offlineLicenses()) {
+        // A seat product's offline licenses bind seats, which count in in_use: they take no license of their own.
+        long offlineTaken = usage.subscription() != null && usage.subscription().model().isSeat() ? 0 : usage.offlineLicenses();
+        if (usage.subscription() != null && account.dedicated() != usage.licenses() - offlineTaken) {
             out.add("account dedicated " + account.dedicated() + " != licenses " + usage.licenses()
-                    + " - offline " + usage.offlineLicenses());
+                    + " - offline " + offlineTaken);
         }
         return out;
     }
