@@ -132,60 +132,61 @@ final class Gate {
      */
     <R> CompletionStage<Decision<R>> userInScope(Principal caller, String accountId, String userId, String field,
                                                  BiFunction<Scope, User, CompletionStage<Decision<R>>> then) {
-        return inScope(caller, accountId, "account_id", scope -> {
-            if (scope.isWholeAccount()) {
-                return then.apply(scope, null);
+        return inScope(caller, accountId, "account_id", scope -> userIn(scope, userId, field, then));
+    }
+
+    /** As {@link #userInScope}, in a scope already read for this call. */
+    <R> CompletionStage<Decision<R>> userIn(Scope scope, String userId, String field,
+                                            BiFunction<Scope, User, CompletionStage<Decision<R>>> then) {
+        if (scope.isWholeAccount()) {
+            return then.apply(scope, null);
+        }
+        return service.user(scope.accountId(), userId).thenCompose(user -> {
+            if (!user.isGranted()) {
+                return done(((Decision.Denied<User>) user).<R>cast());
             }
-            return service.user(accountId, userId).thenCompose(user -> {
-                if (!user.isGranted()) {
-                    return done(((Decision.Denied<User>) user).<R>cast());
-                }
-                if (!scope.contains(user.value().assignedOrgId())) {
-                    return done(outside("user " + userId, scope, field));
-                }
-                return then.apply(scope, user.value());
-            });
+            if (!scope.contains(user.value().assignedOrgId())) {
+                return done(outside("user " + userId, scope, field));
+            }
+            return then.apply(scope, user.value());
         });
     }
 
     /**
-     * For a seat grant: runs {@code then} with the pool the seat will draw from when that pool is in
-     * the caller's scope. A named {@code poolId} must be in scope. Without one, a whole-account scope
-     * passes null (the core defaults it); a subtree reads the user, whose assigned organization must
-     * be in scope, and passes that organization explicitly, so that a reassignment meanwhile cannot
-     * make the core draw from a pool outside.
+     * For a seat grant, in a scope already read for this call: runs {@code then} with the pool the
+     * seat will draw from when that pool is in scope. A named {@code poolId} must be in it. Without
+     * one, a whole-account scope passes null (the core defaults it); a subtree reads the user, whose
+     * assigned organization must be in scope, and passes that organization explicitly, so that a
+     * reassignment meanwhile cannot make the core draw from a pool outside.
      */
-    <R> CompletionStage<Decision<R>> grantPoolInScope(Principal caller, String accountId, String userId, String poolId,
-                                                      BiFunction<Scope, String, CompletionStage<Decision<R>>> then) {
+    <R> CompletionStage<Decision<R>> grantPoolIn(Scope scope, String userId, String poolId,
+                                                 BiFunction<Scope, String, CompletionStage<Decision<R>>> then) {
         if (poolId != null) {
-            return inSubtree(caller, accountId, poolId, "pool_id", scope -> then.apply(scope, poolId));
+            return scope.contains(poolId) ? then.apply(scope, poolId) : done(outside("pool " + poolId, scope, "pool_id"));
         }
-        return userInScope(caller, accountId, userId, "user_id",
-                (scope, user) -> then.apply(scope, user == null ? null : user.assignedOrgId()));
+        return userIn(scope, userId, "user_id", (s, user) -> then.apply(s, user == null ? null : user.assignedOrgId()));
     }
 
     /**
-     * Runs {@code then} when the user's seat of the product draws from the caller's scope. A
-     * whole-account scope reads nothing ({@code then} gets a null seat); a subtree reads the seat:
-     * PERMISSION_DENIED when it draws from outside, and a null seat when the user holds none, which
-     * the handler answers itself (as "none") rather than let the core act on a seat granted
-     * elsewhere meanwhile.
+     * Runs {@code then} when the user's seat of the product draws from the scope (already read for
+     * this call). A whole-account scope reads nothing ({@code then} gets a null seat); a subtree
+     * reads the seat: PERMISSION_DENIED when it draws from outside, and a null seat when the user
+     * holds none, which the handler answers itself (as "none") rather than let the core act on a
+     * seat granted elsewhere meanwhile.
      */
-    <R> CompletionStage<Decision<R>> seatInScope(Principal caller, String accountId, String product, String userId, String field,
-                                                 BiFunction<Scope, Seat, CompletionStage<Decision<R>>> then) {
-        return inScope(caller, accountId, "account_id", scope -> {
-            if (scope.isWholeAccount()) {
-                return then.apply(scope, null);
+    <R> CompletionStage<Decision<R>> seatIn(Scope scope, String product, String userId, String field,
+                                            BiFunction<Scope, Seat, CompletionStage<Decision<R>>> then) {
+        if (scope.isWholeAccount()) {
+            return then.apply(scope, null);
+        }
+        return service.seat(scope.accountId(), product, userId).thenCompose(seat -> {
+            if (!seat.isGranted()) {
+                return done(((Decision.Denied<Optional<Seat>>) seat).<R>cast());
             }
-            return service.seat(accountId, product, userId).thenCompose(seat -> {
-                if (!seat.isGranted()) {
-                    return done(((Decision.Denied<Optional<Seat>>) seat).<R>cast());
-                }
-                if (seat.value().isPresent() && !scope.contains(seat.value().get().poolId())) {
-                    return done(outside("the " + product + " seat of user " + userId, scope, field));
-                }
-                return then.apply(scope, seat.value().orElse(null));
-            });
+            if (seat.value().isPresent() && !scope.contains(seat.value().get().poolId())) {
+                return done(outside("the " + product + " seat of user " + userId, scope, field));
+            }
+            return then.apply(scope, seat.value().orElse(null));
         });
     }
 
