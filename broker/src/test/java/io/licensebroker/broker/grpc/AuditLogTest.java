@@ -92,7 +92,7 @@ final class AuditLogTest {
         List<String> acmeAdmin = List.of("principal_role", "ACCOUNT_ADMIN", "principal_account", "acme");
         assertLine(lines.get(0), "CreateAccount", superAdmin, "account_id", "acme", "name", "Acme", "outcome", "OK");
         assertLine(lines.get(1), "SetSubscription", superAdmin, "account_id", "acme", "product", "KRE", "licenses", "none -> 10",
-                "machine_quota", "none -> 5", "expires_at", "none -> " + expires, "outcome", "OK");
+                "machine_quota", "none -> 5", "expires_at", "none -> " + expires, "license_model", "none -> SESSION", "outcome", "OK");
         assertLine(lines.get(2), "CreateAdminToken", superAdmin, "role", "ACCOUNT_ADMIN", "account_id", "acme", "outcome", "OK");
         assertLine(lines.get(3), "CreateOrganization", acmeAdmin, "account_id", "acme", "name", "Ops EU", "org_id", org, "outcome", "OK");
         assertLine(lines.get(4), "SetDedicatedLicenses", acmeAdmin, "org_id", org, "account_id", "acme", "product", "KRE",
