@@ -119,6 +119,9 @@ final class LicenseBrokerService extends LicenseBrokerGrpc.LicenseBrokerImplBase
      */
     private CompletionStage<Decision<io.licensebroker.broker.core.Activation>> reportActivation(
             Principal agent, String product, Decision<io.licensebroker.broker.core.Activation> d) {
+        if (seats == SeatObserver.NONE) {
+            return CompletableFuture.completedFuture(d);
+        }
         if (d.isGranted()) {
             report(d, d.value().leaseExpiresAt() == null ? LicenseModel.NODE_LOCKED : LicenseModel.FLOATING);
             return CompletableFuture.completedFuture(d);
