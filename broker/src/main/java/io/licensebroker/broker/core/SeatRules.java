@@ -69,7 +69,7 @@ final class SeatRules {
         }
         String target = poolId != null ? poolId : user.assignedOrgId() != null ? user.assignedOrgId() : accountId;
         Decision<Seat> seat = place(book, Seat.granted(accountId, product, userId, target, now), "pool_id", now);
-        return seat.map(s -> licensedUser(book, s, now));
+        return seat.map(s -> new LicensedUser(s, null, true));
     }
 
     /** Checks that {@code seat}'s pool exists and has room, then grants it. */
