@@ -132,6 +132,11 @@ final class TestBroker implements AutoCloseable {
         return admin.createApiKey(account, user).getApiKey();
     }
 
+    /** A seat subscription of {@code product} (NODE_LOCKED or FLOATING) for an account {@link #agent} made. */
+    void seats(String account, String product, long licenses, io.licensebroker.proto.v1.LicenseModel model) {
+        admin.setSubscription(account, product, licenses, 100, Instant.now().plus(Duration.ofDays(365)), model);
+    }
+
     String keyOf(String account, String user, String assignedOrg) {
         admin.upsertUser(account, user, assignedOrg, List.of());
         return admin.createApiKey(account, user).getApiKey();

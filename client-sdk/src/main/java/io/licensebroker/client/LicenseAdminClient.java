@@ -18,12 +18,19 @@ import io.licensebroker.proto.v1.DeactivateMachineResponse;
 import io.licensebroker.proto.v1.GetLicenseUsageRequest;
 import io.licensebroker.proto.v1.GetSubscriptionRequest;
 import io.licensebroker.proto.v1.GetUsagePolicyRequest;
+import io.licensebroker.proto.v1.GrantLicenseRequest;
 import io.licensebroker.proto.v1.IssueOfflineLicenseRequest;
 import io.licensebroker.proto.v1.IssueOfflineLicenseResponse;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
+import io.licensebroker.proto.v1.LicenseModel;
 import io.licensebroker.proto.v1.LicenseUsage;
+import io.licensebroker.proto.v1.LicensedUser;
 import io.licensebroker.proto.v1.ListAccountsRequest;
 import io.licensebroker.proto.v1.ListAccountsResponse;
+import io.licensebroker.proto.v1.ListActivationsRequest;
+import io.licensebroker.proto.v1.ListActivationsResponse;
+import io.licensebroker.proto.v1.ListLicensedUsersRequest;
+import io.licensebroker.proto.v1.ListLicensedUsersResponse;
 import io.licensebroker.proto.v1.ListMachinesRequest;
 import io.licensebroker.proto.v1.ListMachinesResponse;
 import io.licensebroker.proto.v1.ListOrganizationsRequest;
@@ -33,6 +40,8 @@ import io.licensebroker.proto.v1.ListSessionsResponse;
 import io.licensebroker.proto.v1.ListUsersRequest;
 import io.licensebroker.proto.v1.ListUsersResponse;
 import io.licensebroker.proto.v1.Organization;
+import io.licensebroker.proto.v1.RemoveLicenseRequest;
+import io.licensebroker.proto.v1.RemoveLicenseResponse;
 import io.licensebroker.proto.v1.RestoreDefaultUsagePolicyRequest;
 import io.licensebroker.proto.v1.RevokeAdminTokenRequest;
 import io.licensebroker.proto.v1.RevokeAdminTokenResponse;
@@ -45,6 +54,7 @@ import io.licensebroker.proto.v1.SetUsagePolicyRequest;
 import io.licensebroker.proto.v1.Subscription;
 import io.licensebroker.proto.v1.TerminateSessionRequest;
 import io.licensebroker.proto.v1.TerminateSessionResponse;
+import io.licensebroker.proto.v1.TransferLicenseRequest;
 import io.licensebroker.proto.v1.UpsertUserRequest;
 import io.licensebroker.proto.v1.UsagePolicy;
 import io.licensebroker.proto.v1.UsagePolicySettings;
@@ -76,13 +86,16 @@ import java.util.function.Function;
  * state (Set*, Revoke*, UpsertUser, RestoreDefault*) are retried on UNAVAILABLE by gRPC's retry
  * policy; creating calls (accounts, organizations, tokens, keys, offline licenses) and one-shot
  * actions (terminate, deactivate) are not, since repeating one after a lost answer would create a
- * second item or report a different outcome.
+ * second item or report a different outcome. GrantLicense (granting again answers the same seat) and
+ * RemoveLicense (removing an absent seat answers {@code removed} false) are retried; TransferLicense
+ * is not, since a repeat after a lost answer would be refused NOT_LICENSED.
  */
 public final class LicenseAdminClient implements AutoCloseable {
     private static final String S = LicenseAdminGrpc.SERVICE_NAME + "/";
     private static final List<String> REPEATABLE = List.of(
             S + "ListAccounts", S + "GetSubscription", S + "ListOrganizations", S + "ListUsers", S + "GetUsagePolicy",
             S + "GetLicenseUsage", S + "ListSessions", S + "ListMachines", S + "VerifyOfflineLicense",
+            S + "ListLicensedUsers", S + "ListActivations", S + "GrantLicense", S + "RemoveLicense",
             S + "SetSubscription", S + "SetDedicatedLicenses", S + "RevokeDedicatedLicenses", S + "UpsertUser",
             S + "SetUsagePolicy", S + "RestoreDefaultUsagePolicy");
 
@@ -168,11 +181,20 @@ public final class LicenseAdminClient implements AutoCloseable {
 
     // ---------------------------------------------------------------- subscription
 
-    /** SUPER_ADMIN only. */
+    /** SUPER_ADMIN only. A session (KRE) subscription: the model unset means SESSION. */
     public Subscription setSubscription(String accountId, String product, long licenses, long machineQuota, Instant expiresAt) {
+        return setSubscription(accountId, product, licenses, machineQuota, expiresAt, LicenseModel.LICENSE_MODEL_UNSPECIFIED);
+    }
+
+    /**
+     * SUPER_ADMIN only, with the product's license model ({@code LICENSE_MODEL_UNSPECIFIED} means
+     * SESSION). Changing the model while sessions or seats exist is refused LICENSE_MODEL_MISMATCH.
+     */
+    public Subscription setSubscription(String accountId, String product, long licenses, long machineQuota, Instant expiresAt,
+                                        LicenseModel model) {
         return call("SetSubscription", s -> s.setSubscription(SetSubscriptionRequest.newBuilder()
                 .setAccountId(accountId).setProduct(product).setLicenses(licenses).setMachineQuota(machineQuota)
-                .setExpiresAt(timestamp(expiresAt)).build()));
+                .setExpiresAt(timestamp(expiresAt)).setLicenseModel(model).build()));
     }
 
     public Subscription getSubscription(String accountId, String product) {
@@ -266,8 +288,18 @@ public final class LicenseAdminClient implements AutoCloseable {
 
     /** {@code expiresAt} null: the broker picks the longest allowed (60 days, or the subscription's end). */
     public IssueOfflineLicenseResponse issueOfflineLicense(String accountId, String product, String machineId, Instant expiresAt) {
+        return issueOfflineLicense(accountId, product, machineId, "", expiresAt);
+    }
+
+    /**
+     * On a NODE_LOCKED product {@code userId} names the licensed user whose seat the file binds to
+     * the machine until its expiry (the seat can then not be removed or transferred:
+     * OFFLINE_BOUND); empty on a session product.
+     */
+    public IssueOfflineLicenseResponse issueOfflineLicense(String accountId, String product, String machineId, String userId,
+                                                           Instant expiresAt) {
         IssueOfflineLicenseRequest.Builder request = IssueOfflineLicenseRequest.newBuilder()
-                .setAccountId(accountId).setProduct(product).setMachineId(machineId);
+                .setAccountId(accountId).setProduct(product).setMachineId(machineId).setUserId(userId);
         if (expiresAt != null) {
             request.setExpiresAt(timestamp(expiresAt));
         }
@@ -278,6 +310,41 @@ public final class LicenseAdminClient implements AutoCloseable {
     public VerifyOfflineLicenseResponse verifyOfflineLicense(byte[] licenseFile) {
         return call("VerifyOfflineLicense", s -> s.verifyOfflineLicense(VerifyOfflineLicenseRequest.newBuilder()
                 .setLicenseFile(ByteString.copyFrom(licenseFile)).build()));
+    }
+
+    // ---------------------------------------------------------------- seats ("Licensed Users", "Online Licenses")
+
+    /**
+     * Gives the user a seat of a seat product, drawn from {@code poolId} (empty: the user's assigned
+     * organization, or the account). FAILED_PRECONDITION INSUFFICIENT_LICENSES when that pool is
+     * full (seats never fall back); granting again answers the same seat.
+     */
+    public LicensedUser grantLicense(String accountId, String product, String userId, String poolId) {
+        return call("GrantLicense", s -> s.grantLicense(GrantLicenseRequest.newBuilder()
+                .setAccountId(accountId).setProduct(product).setUserId(userId).setPoolId(poolId).build()));
+    }
+
+    /** Frees the seat and ends its activations; {@code removed} false when the user held none. OFFLINE_BOUND while an offline license binds it. */
+    public RemoveLicenseResponse removeLicense(String accountId, String product, String userId) {
+        return call("RemoveLicense", s -> s.removeLicense(RemoveLicenseRequest.newBuilder()
+                .setAccountId(accountId).setProduct(product).setUserId(userId).build()));
+    }
+
+    /** Moves the seat from one user to another in one step; {@code poolId} empty: the seat's own pool. */
+    public LicensedUser transferLicense(String accountId, String product, String fromUserId, String toUserId, String poolId) {
+        return call("TransferLicense", s -> s.transferLicense(TransferLicenseRequest.newBuilder()
+                .setAccountId(accountId).setProduct(product).setFromUserId(fromUserId).setToUserId(toUserId)
+                .setPoolId(poolId).build()));
+    }
+
+    /** One page of licensed users, in user id order; filters and paging as in the request (the account id is required). */
+    public ListLicensedUsersResponse listLicensedUsers(ListLicensedUsersRequest request) {
+        return call("ListLicensedUsers", s -> s.listLicensedUsers(request));
+    }
+
+    /** One page of activations ("Online Licenses"), in activation id order; filters and paging as in the request. */
+    public ListActivationsResponse listActivations(ListActivationsRequest request) {
+        return call("ListActivations", s -> s.listActivations(request));
     }
 
     // ---------------------------------------------------------------- plumbing

@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.AcquireSessionResponse;
+import io.licensebroker.proto.v1.ActivateLicenseRequest;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc;
 
 import java.time.Clock;
@@ -20,10 +21,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The runtime's connection to the license broker: acquires {@link LicenseSession}s, which then
- * renew themselves. One client per process is enough; it is thread-safe.
+ * renew themselves, and activates seats ({@link Activation}s: a floating one renews itself the
+ * same way). One client per process is enough; it is thread-safe.
  *
  * <pre>{@code
  * try (LicenseBrokerClient client = LicenseBrokerClient.builder()
@@ -100,35 +103,85 @@ public final class LicenseBrokerClient implements AutoCloseable {
      *                                have granted is never renewed and ends one lease length later
      */
     public LicenseSession acquire(String machineId, AcquireOptions options) {
-        Objects.requireNonNull(machineId, "machineId");
         Objects.requireNonNull(options, "options");
-        if (machineId.isBlank()) {
-            throw new IllegalArgumentException("machineId must not be blank");
-        }
+        checkMachineId(machineId);
         ensureOpen();
         String requestId = options.requestId().orElseGet(() -> UUID.randomUUID().toString());
         AcquireSessionRequest request = AcquireSessionRequest.newBuilder()
                 .setProduct(options.product()).setMachineId(machineId).setRequestId(requestId).build();
+        AcquireSessionResponse granted = retrying("AcquireSession", options.waitUpTo(),
+                () -> runtime.blocking().acquireSession(request));
+        return started(new LicenseSession(runtime, granted, options.product(), machineId, requestId,
+                options.listener().orElse(null)));
+    }
+
+    /** Activates the user's seat of the default product on {@code machineId}; see {@link #activate(String, ActivateOptions)}. */
+    public Activation activate(String machineId) {
+        return activate(machineId, ActivateOptions.defaults());
+    }
+
+    /**
+     * Activates the API key's user's seat of a seat product (CONTRACT.md section 5) on
+     * {@code machineId}. A FLOATING seat answers a lease that renews itself exactly like an
+     * acquired session (same listeners, same handling of lost renewals, released exactly once by
+     * {@link Activation#close()} or by closing the client). A NODE_LOCKED seat answers its binding
+     * to the machine: nothing renews, and closing gives nothing back (an admin deactivates the
+     * machine to move the seat).
+     *
+     * <p>UNAVAILABLE and DEADLINE_EXCEEDED are retried with jittered backoff and the same request
+     * id; an activation is idempotent per machine, so a retry after a lost answer gets the same one.
+     *
+     * @throws LicenseDeniedException when the broker refuses: {@code NOT_LICENSED}, {@code SEAT_IN_USE},
+     *                                {@code LICENSE_MODEL_MISMATCH} (a session product: acquire instead),
+     *                                {@code MACHINE_QUOTA_EXCEEDED}, {@code NO_SUBSCRIPTION}, {@code SUBSCRIPTION_EXPIRED}
+     * @throws LicenseBrokerException on any other failure (unreachable broker, bad credentials, bad input)
+     */
+    public Activation activate(String machineId, ActivateOptions options) {
+        Objects.requireNonNull(options, "options");
+        checkMachineId(machineId);
+        ensureOpen();
+        String requestId = options.requestId().orElseGet(() -> UUID.randomUUID().toString());
+        ActivateLicenseRequest request = ActivateLicenseRequest.newBuilder().setProduct(options.product())
+                .setMachineId(machineId).setRequestId(requestId).setTakeOver(options.takeOver()).build();
+        io.licensebroker.proto.v1.Activation granted = retrying("ActivateLicense", Duration.ZERO,
+                () -> runtime.blocking().activateLicense(request));
+        if (!granted.hasLeaseExpiresAt()) {
+            return Activation.nodeLocked(granted, options.product());
+        }
+        LicenseSession lease = started(new LicenseSession(runtime, granted, options.product(), requestId,
+                options.listener().orElse(null)));
+        return Activation.floating(granted, options.product(), lease);
+    }
+
+    /** Starts renewing a session the broker just granted, unless the client closed meanwhile. */
+    private LicenseSession started(LicenseSession session) {
+        session.start();
+        if (closed.get()) {
+            // The client closed while the call was in flight, after it released the sessions it knew.
+            session.close();
+            throw new IllegalStateException("the client is closed");
+        }
+        return session;
+    }
+
+    /**
+     * Calls {@code attempt} until it answers: UNAVAILABLE and DEADLINE_EXCEEDED are retried with
+     * jittered backoff (up to the retry policy's attempts, and for as long as {@code waitUpTo}
+     * allows), and while every pool is full (RESOURCE_EXHAUSTED) the call keeps asking until
+     * {@code waitUpTo} has passed. Anything else is thrown as the SDK's exception at once.
+     */
+    private <R> R retrying(String rpc, Duration waitUpTo, Supplier<R> attempt) {
         long start = System.nanoTime();
-        long budget = options.waitUpTo().toNanos();
+        long budget = waitUpTo.toNanos();
         Backoff transientBackoff = spec.newBackoff();
         Backoff fullPoolsBackoff = spec.newBackoff();
         int transientFailures = 0;
         while (true) {
             ensureOpen();
             try {
-                AcquireSessionResponse granted = runtime.blocking().acquireSession(request);
-                LicenseSession session = new LicenseSession(runtime, granted, options.product(), machineId, requestId,
-                        options.listener().orElse(null));
-                session.start();
-                if (closed.get()) {
-                    // The client closed while this call was in flight, after it released the sessions it knew.
-                    session.close();
-                    throw new IllegalStateException("the client is closed");
-                }
-                return session;
+                return attempt.get();
             } catch (StatusRuntimeException e) {
-                LicenseBrokerException failure = Statuses.acquireFailure(e);
+                LicenseBrokerException failure = Statuses.licenseFailure(rpc, e);
                 long left = budget - (System.nanoTime() - start);
                 Duration pause;
                 if (Statuses.isTransient(e.getStatus().getCode())) {
@@ -151,13 +204,20 @@ public final class LicenseBrokerClient implements AutoCloseable {
         }
     }
 
-    /** The sessions of this client that are still active. */
+    private static void checkMachineId(String machineId) {
+        Objects.requireNonNull(machineId, "machineId");
+        if (machineId.isBlank()) {
+            throw new IllegalArgumentException("machineId must not be blank");
+        }
+    }
+
+    /** The sessions of this client that are still active, the leases of its floating activations included. */
     public List<LicenseSession> sessions() {
         return runtime.liveSessions();
     }
 
     /**
-     * Releases every active session (in parallel, each with the call timeout), stops renewing and
+     * Releases every active session and floating activation (in parallel, each with the call timeout), stops renewing and
      * closes the connection. Idempotent.
      */
     @Override

@@ -37,6 +37,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * A lost lease (the broker ended the session, or the lease ran out while no broker could be
  * reached) is reported once to the {@link LeaseListener}s and makes {@link #isActive()} false.
  *
+ * <p>A floating seat's {@link Activation} is held by one of these too ({@link Activation#lease()}):
+ * same renewals, same listener, same exactly-once release.
+ *
  * <p>Thread-safe. Lease times are judged by the client's clock against the broker's
  * {@code lease_expires_at}, so they assume clocks roughly in sync; the broker's answer decides
  * whenever it can be reached.
@@ -82,17 +85,35 @@ public final class LicenseSession implements AutoCloseable {
 
     LicenseSession(SessionRuntime runtime, AcquireSessionResponse granted, String product, String machineId,
                    String requestId, LeaseListener listener) {
+        this(runtime, granted.getSessionId(), granted.getPoolId(), granted.getFallback(), granted.getLeaseExpiresAt(),
+                granted.hasRenewInterval() ? granted.getRenewInterval() : null, product, machineId, requestId, listener);
+    }
+
+    /**
+     * The lease of a floating activation: a session to the broker, renewed and released by the
+     * activation's id like any other, so it is held by exactly this machinery.
+     */
+    LicenseSession(SessionRuntime runtime, io.licensebroker.proto.v1.Activation activation, String product,
+                   String requestId, LeaseListener listener) {
+        this(runtime, activation.getActivationId(), activation.getPoolId(), false, activation.getLeaseExpiresAt(),
+                activation.hasRenewInterval() ? activation.getRenewInterval() : null, product, activation.getMachineId(),
+                requestId, listener);
+    }
+
+    private LicenseSession(SessionRuntime runtime, String sessionId, String poolId, boolean fallback, Timestamp leaseExpiresAt,
+                           com.google.protobuf.Duration renewInterval, String product, String machineId, String requestId,
+                           LeaseListener listener) {
         this.runtime = runtime;
-        this.sessionId = granted.getSessionId();
-        this.poolId = granted.getPoolId();
-        this.fallback = granted.getFallback();
+        this.sessionId = sessionId;
+        this.poolId = poolId;
+        this.fallback = fallback;
         this.product = product;
         this.machineId = machineId;
         this.requestId = requestId;
         this.listener = listener;
         this.backoff = runtime.newBackoff();
-        this.leaseExpiresAt = instant(granted.getLeaseExpiresAt());
-        this.renewInterval = interval(granted.hasRenewInterval() ? granted.getRenewInterval() : null);
+        this.leaseExpiresAt = instant(leaseExpiresAt);
+        this.renewInterval = interval(renewInterval);
     }
 
     /** Starts the renewal chain; called once, right after the broker granted the session. */
@@ -101,7 +122,7 @@ public final class LicenseSession implements AutoCloseable {
         scheduleRenewal(jittered(renewInterval));
     }
 
-    /** The broker's id of this session (as listed by {@code sessions list}). */
+    /** The broker's id of this session (as listed by {@code sessions list}); for a floating activation's lease, its activation id. */
     public String sessionId() {
         return sessionId;
     }

@@ -61,14 +61,23 @@ final class Statuses {
      * FAILED_PRECONDITION is a denial of the license; anything else is a plain failure.
      */
     static LicenseBrokerException acquireFailure(StatusRuntimeException e) {
+        return licenseFailure("AcquireSession", e);
+    }
+
+    /**
+     * A failed call that asks for a license ({@code AcquireSession}, {@code ActivateLicense}): a
+     * refusal with a contract reason on RESOURCE_EXHAUSTED or FAILED_PRECONDITION is a denial of
+     * the license; anything else is a plain failure.
+     */
+    static LicenseBrokerException licenseFailure(String rpc, StatusRuntimeException e) {
         Status status = e.getStatus();
         ErrorInfo info = errorInfo(e);
         boolean denial = status.getCode() == Status.Code.RESOURCE_EXHAUSTED || status.getCode() == Status.Code.FAILED_PRECONDITION;
         if (denial && info != null && !info.getReason().isEmpty()) {
             return new LicenseDeniedException(status.getCode(), info.getReason(),
-                    describe("AcquireSession", status, info.getReason(), ""), e);
+                    describe(rpc, status, info.getReason(), ""), e);
         }
-        return failure("AcquireSession", e);
+        return failure(rpc, e);
     }
 
     /** UNAVAILABLE and DEADLINE_EXCEEDED: the broker was not reached or did not answer; a retry may succeed. */

@@ -11,6 +11,8 @@ import io.grpc.TlsChannelCredentials;
 import io.licensebroker.client.LicenseBrokerException;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.AcquireSessionResponse;
+import io.licensebroker.proto.v1.ActivateLicenseRequest;
+import io.licensebroker.proto.v1.Activation;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc;
 import io.licensebroker.proto.v1.ReleaseSessionRequest;
 import io.licensebroker.proto.v1.ReleaseSessionResponse;
@@ -32,14 +34,14 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code agent acquire|renew|release}: what an agent does, one call per command, so a person can
- * try the broker from a shell (or a script can hold a license) without writing code. Unlike the
- * SDK, nothing renews the lease after the command ends: the session lapses one lease length later
- * unless renewed or released.
+ * {@code agent acquire|activate|renew|release}: what an agent does, one call per command, so a
+ * person can try the broker from a shell (or a script can hold a license) without writing code.
+ * Unlike the SDK, nothing renews the lease after the command ends: the session (or floating
+ * activation) lapses one lease length later unless renewed or released.
  */
 @Command(name = "agent", mixinStandardHelpOptions = true,
-        description = "Acquire, renew and release one session as an agent would (with an API key).",
-        subcommands = {AgentCommand.Acquire.class, AgentCommand.Renew.class, AgentCommand.Release.class})
+        description = "Acquire a session or activate a seat, renew and release, as an agent would (with an API key).",
+        subcommands = {AgentCommand.Acquire.class, AgentCommand.Activate.class, AgentCommand.Renew.class, AgentCommand.Release.class})
 final class AgentCommand extends CommandGroup {
     static final String API_KEY_ENV = "LICENSE_BROKER_API_KEY";
 
@@ -77,6 +79,11 @@ final class AgentCommand extends CommandGroup {
 
         abstract int call(LicenseBrokerGrpc.LicenseBrokerBlockingStub broker, Output out);
 
+        /** The RPC the command makes, for error messages: {@code acquire} makes AcquireSession. */
+        String rpc() {
+            return spec.name().substring(0, 1).toUpperCase(Locale.ROOT) + spec.name().substring(1) + "Session";
+        }
+
         @Override
         public final Integer call() {
             if (options.apiKey == null || options.apiKey.isBlank()) {
@@ -89,8 +96,7 @@ final class AgentCommand extends CommandGroup {
                         .withDeadlineAfter(options.timeout.toMillis(), TimeUnit.MILLISECONDS);
                 return call(broker, new Output(spec.commandLine().getOut(), options.output));
             } catch (StatusRuntimeException e) {
-                String rpc = spec.name().substring(0, 1).toUpperCase(Locale.ROOT) + spec.name().substring(1) + "Session";
-                LicenseBrokerException failure = LicenseBrokerException.of(rpc, e);
+                LicenseBrokerException failure = LicenseBrokerException.of(rpc(), e);
                 spec.commandLine().getErr().println("error: " + AdminCommand.describe(failure, options.target));
                 return failure.isUnreachable() ? ExitCode.UNREACHABLE : ExitCode.FAILED;
             } finally {
@@ -139,7 +145,44 @@ final class AgentCommand extends CommandGroup {
         }
     }
 
-    @Command(name = "renew", mixinStandardHelpOptions = true, description = "Extends a session's lease.")
+    @Command(name = "activate", mixinStandardHelpOptions = true,
+            description = "Activates the user's seat of a node-locked or floating product on a machine; prints the activation id "
+                    + "alone (what it is on stderr). A floating activation is a lease: renew and release it by that id.")
+    static final class Activate extends AgentCall {
+        @Option(names = "--machine", required = true, paramLabel = "<machine-id>")
+        String machine;
+
+        @Option(names = "--product", required = true, paramLabel = "<product>", description = "a node-locked or floating product")
+        String product;
+
+        @Option(names = "--request-id", paramLabel = "<id>", description = "an idempotency key (activating again on the same machine answers the same activation anyway)")
+        String requestId = "";
+
+        @Option(names = "--take-over", description = "floating: end the seat's activation on another machine and take its place")
+        boolean takeOver;
+
+        @Override
+        String rpc() {
+            return "ActivateLicense";
+        }
+
+        @Override
+        int call(LicenseBrokerGrpc.LicenseBrokerBlockingStub broker, Output out) {
+            Activation a = broker.activateLicense(ActivateLicenseRequest.newBuilder().setProduct(product).setMachineId(machine)
+                    .setRequestId(requestId).setTakeOver(takeOver).build());
+            out.print(a, w -> w.println(a.getActivationId()));
+            if (options.output == AdminOptions.Format.TABLE) {
+                spec.commandLine().getErr().println(a.hasLeaseExpiresAt()
+                        ? "floating, pool " + a.getPoolId() + ", lease until " + Output.time(true, a.getLeaseExpiresAt())
+                                + ", renew every " + a.getRenewInterval().getSeconds() + "s (agent renew / agent release)"
+                        : "node-locked to machine " + a.getMachineId() + ", pool " + a.getPoolId()
+                                + " (until an admin deactivates the machine)");
+            }
+            return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "renew", mixinStandardHelpOptions = true, description = "Extends a session's lease (or a floating activation's).")
     static final class Renew extends AgentCall {
         @Parameters(paramLabel = "<session-id>")
         String session;
@@ -153,7 +196,8 @@ final class AgentCommand extends CommandGroup {
         }
     }
 
-    @Command(name = "release", mixinStandardHelpOptions = true, description = "Gives a session's license back.")
+    @Command(name = "release", mixinStandardHelpOptions = true,
+            description = "Gives a session's license back (or frees a floating activation's seat for another machine).")
     static final class Release extends AgentCall {
         @Parameters(paramLabel = "<session-id>")
         String session;

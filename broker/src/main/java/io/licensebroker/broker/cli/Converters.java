@@ -2,6 +2,7 @@ package io.licensebroker.broker.cli;
 
 import io.licensebroker.broker.app.Durations;
 import io.licensebroker.proto.v1.AdminRole;
+import io.licensebroker.proto.v1.LicenseModel;
 import io.licensebroker.proto.v1.UsagePolicy;
 import picocli.CommandLine;
 
@@ -67,6 +68,29 @@ final class Converters {
                         + "' is not a role: account-admin, super-admin or organization-admin");
             };
         }
+    }
+
+    /** {@code session}, {@code node-locked} or {@code floating} (any case, '-' or '_'). */
+    static final class Model implements CommandLine.ITypeConverter<LicenseModel> {
+        @Override
+        public LicenseModel convert(String value) {
+            return switch (value.strip().toLowerCase(Locale.ROOT).replace('_', '-')) {
+                case "session" -> LicenseModel.LICENSE_MODEL_SESSION;
+                case "node-locked" -> LicenseModel.LICENSE_MODEL_NODE_LOCKED;
+                case "floating" -> LicenseModel.LICENSE_MODEL_FLOATING;
+                default -> throw new CommandLine.TypeConversionException("'" + value + "' is not a license model: session, node-locked or floating");
+            };
+        }
+    }
+
+    /** The model's name as the command line takes it: {@code LICENSE_MODEL_NODE_LOCKED} → {@code node-locked}; unset is session. */
+    static String modelName(LicenseModel model) {
+        return switch (model) {
+            case LICENSE_MODEL_NODE_LOCKED -> "node-locked";
+            case LICENSE_MODEL_FLOATING -> "floating";
+            case LICENSE_MODEL_SESSION, LICENSE_MODEL_UNSPECIFIED -> "session";
+            case UNRECOGNIZED -> "unknown";
+        };
     }
 
     /** The policy's name as people say it: {@code USAGE_POLICY_MEMBER_BASED} → {@code MEMBER_BASED}. */

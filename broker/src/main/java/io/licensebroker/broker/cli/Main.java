@@ -10,7 +10,7 @@ import java.util.Map;
 
 /** {@code java -jar license-broker.jar <command>}. */
 @Command(name = "license-broker", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "License Broker: session licenses under hard quotas, over gRPC.",
+        description = "License Broker: session and seat licenses under hard quotas, over gRPC.",
         subcommands = {CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -26,7 +26,7 @@ public final class Main implements Runnable {
         for (Class<?> admin : List.of(AccountsCommand.class, SubscriptionsCommand.class, OrganizationsCommand.class,
                 DedicatedCommand.class, UsersCommand.class, CredentialsCommands.ApiKeys.class, CredentialsCommands.AdminTokens.class,
                 PolicyCommand.class, UsageCommand.class, SessionsCommand.class, MachinesCommand.class, OfflineCommand.class,
-                AgentCommand.class)) {
+                LicensesCommand.class, ActivationsCommand.class, AgentCommand.class)) {
             cli.addSubcommand(admin);
         }
         // Set after every subcommand is added: these settings apply to the commands present at the call.

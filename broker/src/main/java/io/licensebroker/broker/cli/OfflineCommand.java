@@ -25,7 +25,8 @@ final class OfflineCommand extends CommandGroup {
 
     @Command(name = "issue", mixinStandardHelpOptions = true,
             description = "Binds one license to a machine until its expiry (at most 60 days; it cannot be revoked) and writes "
-                    + "the signed file <PRODUCT>_<machine>.lic into the directory.")
+                    + "the signed file <PRODUCT>_<machine>.lic into the directory. On a node-locked product, --user names the "
+                    + "licensed user whose seat it binds (that seat can then not be removed or transferred before the expiry).")
     static final class Issue extends AdminCommand {
         @Option(names = "--account", required = true, paramLabel = "<account-id>")
         String account;
@@ -39,6 +40,9 @@ final class OfflineCommand extends CommandGroup {
         @Option(names = "--expires-at", paramLabel = "<when>", converter = Converters.Expiry.class,
                 description = "instant, date or duration from now (30d); default: 60 days or the subscription's end, whichever is first")
         Instant expiresAt;
+
+        @Option(names = "--user", paramLabel = "<user-id>", description = "node-locked products: the licensed user whose seat the file binds")
+        String user = "";
 
         @Option(names = "--dir", paramLabel = "<directory>", description = "where to write the file (created if missing; default: the current directory)")
         Path dir = Path.of(".");
@@ -67,7 +71,7 @@ final class OfflineCommand extends CommandGroup {
                 throw new CommandFailure(dir.resolve(expected) + " exists (use --force to replace it); no license was issued");
             }
 
-            IssueOfflineLicenseResponse issued = admin.issueOfflineLicense(account, product, machine, expiresAt);
+            IssueOfflineLicenseResponse issued = admin.issueOfflineLicense(account, product, machine, user, expiresAt);
             String name = isPlainFileName(issued.getFileName()) ? issued.getFileName() : expected;
             Path file = dir.resolve(name);
             write(file, issued.getLicenseFile().toByteArray());

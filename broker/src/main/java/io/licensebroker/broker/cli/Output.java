@@ -68,6 +68,14 @@ final class Output {
         return present ? Instant.ofEpochSecond(t.getSeconds(), t.getNanos()).toString() : "";
     }
 
+    /** After a page of a listing: how to ask for the next one (nothing on the last page). */
+    static void nextPage(PrintWriter out, String nextPageToken) {
+        if (!nextPageToken.isEmpty()) {
+            out.println();
+            out.println("more: --page-token " + nextPageToken);
+        }
+    }
+
     static String yesNo(boolean b) {
         return b ? "yes" : "no";
     }

@@ -61,10 +61,7 @@ final class SessionsCommand extends CommandGroup {
                             Output.time(s.hasStartedAt(), s.getStartedAt()), Output.time(s.hasLeaseExpiresAt(), s.getLeaseExpiresAt()));
                 }
                 t.print(w);
-                if (!shown.getNextPageToken().isEmpty()) {
-                    w.println();
-                    w.println("more: --page-token " + shown.getNextPageToken());
-                }
+                Output.nextPage(w, shown.getNextPageToken());
             });
             return ExitCode.OK;
         }

@@ -12,7 +12,8 @@ import java.util.List;
 /** {@code usage}: the license management table, exactly the figures of GetLicenseUsage. */
 @Command(name = "usage", mixinStandardHelpOptions = true,
         description = "Shows the license management table of an account: every pool with its dedicated, pool, in-use "
-                + "and available licenses, and the account's totals.")
+                + "(the console's Assigned: live sessions, and seats granted to licensed users) and available licenses, "
+                + "and the account's totals.")
 final class UsageCommand extends AdminCommand {
     @Option(names = "--account", required = true, paramLabel = "<account-id>")
     String account;

@@ -119,9 +119,9 @@ public final class Refusals {
                 "machine_id");
     }
 
-    public static <T> Decision<T> offlineBound(String userId, String product, String machineId, Instant until) {
+    public static <T> Decision<T> offlineBound(String userId, String product, String machineId, Instant until, String field) {
         return Decision.denied(Reason.OFFLINE_BOUND, "the " + product + " seat of user " + userId + " is bound to machine "
-                + machineId + " by an offline license until " + until, "user_id");
+                + machineId + " by an offline license until " + until, field);
     }
 
     public static <T> Decision<T> noSeatAvailable(String poolId, long available) {

@@ -69,7 +69,7 @@ final class SeatRules {
         }
         String target = poolId != null ? poolId : user.assignedOrgId() != null ? user.assignedOrgId() : accountId;
         Decision<Seat> seat = place(book, Seat.granted(accountId, product, userId, target, now), "pool_id", now);
-        return seat.map(s -> licensedUser(book, s, now));
+        return seat.map(s -> new LicensedUser(s, null, true));
     }
 
     /** Checks that {@code seat}'s pool exists and has room, then grants it. */
@@ -97,7 +97,7 @@ final class SeatRules {
         if (seat == null) {
             return Decision.granted(false);
         }
-        Decision<Boolean> bound = offlineBound(book, seat, now);
+        Decision<Boolean> bound = offlineBound(book, seat, "user_id", now);
         if (bound != null) {
             return bound;
         }
@@ -121,7 +121,7 @@ final class SeatRules {
         if (book.seats.containsKey(toUserId)) {
             return Refusals.alreadyLicensed(toUserId, product, "to_user_id");
         }
-        Decision<LicensedUser> bound = offlineBound(book, seat, now);
+        Decision<LicensedUser> bound = offlineBound(book, seat, "from_user_id", now);
         if (bound != null) {
             return bound;
         }
@@ -142,12 +142,12 @@ final class SeatRules {
     }
 
     /** The refusal for a seat an offline license binds, else null. */
-    private <T> Decision<T> offlineBound(PoolBook book, Seat seat, Instant now) {
+    private <T> Decision<T> offlineBound(PoolBook book, Seat seat, String field, Instant now) {
         config.pruneOffline(book, now);
         if (seat.isBound()) {
             OfflineLicense off = book.seatOffline.get(seat.machineId());
             if (off != null && off.userId().equals(seat.userId())) {
-                return Refusals.offlineBound(seat.userId(), seat.product(), seat.machineId(), off.expiresAt());
+                return Refusals.offlineBound(seat.userId(), seat.product(), seat.machineId(), off.expiresAt(), field);
             }
         }
         return null;

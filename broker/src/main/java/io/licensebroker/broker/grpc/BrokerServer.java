@@ -183,19 +183,26 @@ public final class BrokerServer {
      *
      * @param acquires hears every AcquireSession decision
      * @param calls    wraps every call of every service (health and reflection included), outermost
+     * @param seats    hears new seats and every ActivateLicense decision
      */
-    public record Instrumentation(AcquireObserver acquires, ServerInterceptor calls) {
+    public record Instrumentation(AcquireObserver acquires, ServerInterceptor calls, SeatObserver seats) {
         /** Reports nothing. */
         public static final Instrumentation NONE = new Instrumentation(AcquireObserver.NONE, new ServerInterceptor() {
             @Override
             public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
                 return next.startCall(call, headers);
             }
-        });
+        }, SeatObserver.NONE);
 
         public Instrumentation {
             Objects.requireNonNull(acquires, "acquires");
             Objects.requireNonNull(calls, "calls");
+            Objects.requireNonNull(seats, "seats");
+        }
+
+        /** Acquires and calls only; seats are not reported. */
+        public Instrumentation(AcquireObserver acquires, ServerInterceptor calls) {
+            this(acquires, calls, SeatObserver.NONE);
         }
     }
 
@@ -222,7 +229,7 @@ public final class BrokerServer {
     public static BrokerServer start(Options options, LicenseService service, Instrumentation instrumentation) throws IOException {
         Objects.requireNonNull(service, "service");
         Objects.requireNonNull(instrumentation, "instrumentation");
-        return serve(options, contractServices(service, instrumentation.acquires()), instrumentation.calls());
+        return serve(options, contractServices(service, instrumentation), instrumentation.calls());
     }
 
     /**
@@ -311,23 +318,29 @@ public final class BrokerServer {
 
     /** {@link #services(LicenseService)}, each also behind {@code instrumentation}'s call interceptor. */
     public static List<ServerServiceDefinition> services(LicenseService service, Instrumentation instrumentation) {
-        return contractServices(service, instrumentation.acquires()).stream()
+        return contractServices(service, instrumentation).stream()
                 .map(definition -> ServerInterceptors.intercept(definition, instrumentation.calls()))
                 .toList();
     }
 
-    private static List<ServerServiceDefinition> contractServices(LicenseService service, AcquireObserver acquires) {
-        return contractServices(service, acquires, new AuthFailureLimiter());
+    private static List<ServerServiceDefinition> contractServices(LicenseService service, Instrumentation instrumentation) {
+        return contractServices(service, instrumentation.acquires(), instrumentation.seats(), new AuthFailureLimiter());
+    }
+
+    /** Nothing reported about seats. */
+    static List<ServerServiceDefinition> contractServices(LicenseService service, AcquireObserver acquires,
+                                                          AuthFailureLimiter failures) {
+        return contractServices(service, acquires, SeatObserver.NONE, failures);
     }
 
     /** One limiter for both services: a guesser gains nothing by switching service. */
-    static List<ServerServiceDefinition> contractServices(LicenseService service, AcquireObserver acquires,
+    static List<ServerServiceDefinition> contractServices(LicenseService service, AcquireObserver acquires, SeatObserver seats,
                                                           AuthFailureLimiter failures) {
         Gate gate = new Gate(service, failures);
         AuthInterceptor auth = new AuthInterceptor();
         return List.of(
-                ServerInterceptors.intercept(new LicenseBrokerService(gate, acquires), auth),
-                ServerInterceptors.intercept(new LicenseAdminService(gate), auth));
+                ServerInterceptors.intercept(new LicenseBrokerService(gate, acquires, seats), auth),
+                ServerInterceptors.intercept(new LicenseAdminService(gate, seats), auth));
     }
 
     /**

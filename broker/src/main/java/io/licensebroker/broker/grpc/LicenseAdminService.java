@@ -24,12 +24,18 @@ import io.licensebroker.proto.v1.DeactivateMachineResponse;
 import io.licensebroker.proto.v1.GetLicenseUsageRequest;
 import io.licensebroker.proto.v1.GetSubscriptionRequest;
 import io.licensebroker.proto.v1.GetUsagePolicyRequest;
+import io.licensebroker.proto.v1.GrantLicenseRequest;
 import io.licensebroker.proto.v1.IssueOfflineLicenseRequest;
 import io.licensebroker.proto.v1.IssueOfflineLicenseResponse;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import io.licensebroker.proto.v1.LicenseUsage;
+import io.licensebroker.proto.v1.LicensedUser;
 import io.licensebroker.proto.v1.ListAccountsRequest;
 import io.licensebroker.proto.v1.ListAccountsResponse;
+import io.licensebroker.proto.v1.ListActivationsRequest;
+import io.licensebroker.proto.v1.ListActivationsResponse;
+import io.licensebroker.proto.v1.ListLicensedUsersRequest;
+import io.licensebroker.proto.v1.ListLicensedUsersResponse;
 import io.licensebroker.proto.v1.ListMachinesRequest;
 import io.licensebroker.proto.v1.ListMachinesResponse;
 import io.licensebroker.proto.v1.ListOrganizationsRequest;
@@ -39,6 +45,8 @@ import io.licensebroker.proto.v1.ListSessionsResponse;
 import io.licensebroker.proto.v1.ListUsersRequest;
 import io.licensebroker.proto.v1.ListUsersResponse;
 import io.licensebroker.proto.v1.Organization;
+import io.licensebroker.proto.v1.RemoveLicenseRequest;
+import io.licensebroker.proto.v1.RemoveLicenseResponse;
 import io.licensebroker.proto.v1.RestoreDefaultUsagePolicyRequest;
 import io.licensebroker.proto.v1.RevokeDedicatedLicensesRequest;
 import io.licensebroker.proto.v1.SetDedicatedLicensesRequest;
@@ -47,6 +55,7 @@ import io.licensebroker.proto.v1.SetUsagePolicyRequest;
 import io.licensebroker.proto.v1.Subscription;
 import io.licensebroker.proto.v1.TerminateSessionRequest;
 import io.licensebroker.proto.v1.TerminateSessionResponse;
+import io.licensebroker.proto.v1.TransferLicenseRequest;
 import io.licensebroker.proto.v1.UpsertUserRequest;
 import io.licensebroker.proto.v1.UsagePolicySettings;
 import io.licensebroker.proto.v1.User;
@@ -61,17 +70,23 @@ import java.util.concurrent.CompletionStage;
  * {@link Gate}; then the field naming the account (account_id, org_id or session_id) is validated
  * and the caller's right to that account checked; then the remaining fields are validated, and
  * only then the core is called. Nothing changes before every check has passed. Accounts, users
- * and credentials live in {@link AccountAdminHandlers}.
+ * and credentials live in {@link AccountAdminHandlers}, the seat RPCs in {@link SeatAdminHandlers}.
  */
 final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
     private final Gate gate;
     private final LicenseService service;
     private final AccountAdminHandlers accounts;
+    private final SeatAdminHandlers seats;
 
     LicenseAdminService(Gate gate) {
+        this(gate, SeatObserver.NONE);
+    }
+
+    LicenseAdminService(Gate gate, SeatObserver seatObserver) {
         this.gate = gate;
         this.service = gate.service();
         this.accounts = new AccountAdminHandlers(gate);
+        this.seats = new SeatAdminHandlers(gate, seatObserver);
     }
 
     // ---------------------------------------------------------------- accounts and credentials
@@ -446,6 +461,33 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
                 return verified.map(Protos::verified);
             });
         });
+    }
+
+    // ---------------------------------------------------------------- seats ("Licensed Users", "Online Licenses")
+
+    @Override
+    public void grantLicense(GrantLicenseRequest request, StreamObserver<LicensedUser> out) {
+        seats.grantLicense(request, out);
+    }
+
+    @Override
+    public void removeLicense(RemoveLicenseRequest request, StreamObserver<RemoveLicenseResponse> out) {
+        seats.removeLicense(request, out);
+    }
+
+    @Override
+    public void transferLicense(TransferLicenseRequest request, StreamObserver<LicensedUser> out) {
+        seats.transferLicense(request, out);
+    }
+
+    @Override
+    public void listLicensedUsers(ListLicensedUsersRequest request, StreamObserver<ListLicensedUsersResponse> out) {
+        seats.listLicensedUsers(request, out);
+    }
+
+    @Override
+    public void listActivations(ListActivationsRequest request, StreamObserver<ListActivationsResponse> out) {
+        seats.listActivations(request, out);
     }
 
     // ---------------------------------------------------------------- helpers

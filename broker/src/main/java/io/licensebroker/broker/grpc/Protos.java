@@ -6,8 +6,10 @@ import com.google.protobuf.Timestamp;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.PolicySettings;
 import io.licensebroker.proto.v1.Account;
+import io.licensebroker.proto.v1.Activation;
 import io.licensebroker.proto.v1.IssueOfflineLicenseResponse;
 import io.licensebroker.proto.v1.LicenseUsage;
+import io.licensebroker.proto.v1.LicensedUser;
 import io.licensebroker.proto.v1.Machine;
 import io.licensebroker.proto.v1.Organization;
 import io.licensebroker.proto.v1.PoolRow;
@@ -167,6 +169,41 @@ final class Protos {
                 .setMachineId(license.machineId())
                 .setExpiresAt(timestamp(license.expiresAt()))
                 .build();
+    }
+
+    /** A seat as "Licensed Users" shows it: machine_id set once a node-locked seat is bound, offline_until while a file binds it. */
+    static LicensedUser licensedUser(io.licensebroker.broker.core.LicensedUser u) {
+        io.licensebroker.broker.core.Seat seat = u.seat();
+        LicensedUser.Builder b = LicensedUser.newBuilder()
+                .setAccountId(seat.accountId())
+                .setProduct(seat.product())
+                .setUserId(seat.userId())
+                .setPoolId(seat.poolId())
+                .setGrantedAt(timestamp(seat.grantedAt()))
+                .setMachineId(orEmpty(seat.machineId()));
+        if (u.offlineUntil() != null) {
+            b.setOfflineUntil(timestamp(u.offlineUntil()));
+        }
+        return b.build();
+    }
+
+    /**
+     * A seat in use on a machine. A floating activation is a lease: it carries its end and how
+     * often to renew it; a node-locked binding has neither (it lasts until an admin deactivates the machine).
+     */
+    static Activation activation(io.licensebroker.broker.core.Activation a, java.time.Duration renewInterval) {
+        Activation.Builder b = Activation.newBuilder()
+                .setActivationId(a.activationId())
+                .setAccountId(a.accountId())
+                .setProduct(a.product())
+                .setUserId(a.userId())
+                .setMachineId(a.machineId())
+                .setPoolId(a.poolId())
+                .setActivatedAt(timestamp(a.activatedAt()));
+        if (a.leaseExpiresAt() != null) {
+            b.setLeaseExpiresAt(timestamp(a.leaseExpiresAt())).setRenewInterval(duration(renewInterval));
+        }
+        return b.build();
     }
 
     private static String orEmpty(String value) {

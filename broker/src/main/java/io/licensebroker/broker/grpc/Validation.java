@@ -109,11 +109,16 @@ final class Validation {
     }
 
     static String userId(String value) {
+        return userId(value, "user_id");
+    }
+
+    /** A user id in a field of another name ({@code from_user_id}, {@code to_user_id}). */
+    static String userId(String value, String field) {
         if (value.isEmpty()) {
-            throw Errors.invalid("user_id", "is required");
+            throw Errors.invalid(field, "is required");
         }
         if (!USER_ID.matcher(value).matches()) {
-            throw Errors.invalid("user_id", "must be 1-" + MAX_USER_ID + " characters of [A-Za-z0-9._@+-]");
+            throw Errors.invalid(field, "must be 1-" + MAX_USER_ID + " characters of [A-Za-z0-9._@+-]");
         }
         return value;
     }
@@ -243,10 +248,18 @@ final class Validation {
 
     /** Opaque to clients; a session id to us. Empty (null) means the first page. */
     static String pageToken(String value) {
+        return pageToken(value, MAX_PAGE_TOKEN);
+    }
+
+    /**
+     * A page token of at most {@code max} characters: ListActivations' tokens are activation ids,
+     * which are session ids for floating seats (up to {@value #MAX_SESSION_ID} on Redis).
+     */
+    static String pageToken(String value, int max) {
         if (value.isEmpty()) {
             return null;
         }
-        printableAscii(value, "page_token", MAX_PAGE_TOKEN);
+        printableAscii(value, "page_token", max);
         return value;
     }
 

@@ -62,6 +62,7 @@ public final class BrokerMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final int maxPools;
     private final AcquireMetrics acquires;
+    private final SeatMetrics seats;
     private final RpcMetrics rpc;
     private final Counter expired;
     private final JvmGcMetrics gc;
@@ -75,6 +76,7 @@ public final class BrokerMetrics implements AutoCloseable {
         registry.config().meterFilter(MeterFilter.deny(id -> LINT_REJECTED.contains(id.getName())));
         this.maxPools = maxPools;
         this.acquires = new AcquireMetrics(registry);
+        this.seats = new SeatMetrics(registry);
         this.rpc = new RpcMetrics(registry);
         rpc.preregister(LicenseBrokerGrpc.getServiceDescriptor());
         rpc.preregister(LicenseAdminGrpc.getServiceDescriptor());
@@ -139,9 +141,9 @@ public final class BrokerMetrics implements AutoCloseable {
                 .register(registry);
     }
 
-    /** What the gRPC server reports: acquire decisions and every call. */
+    /** What the gRPC server reports: acquire decisions, new seats and activations, and every call. */
     public BrokerServer.Instrumentation instrumentation() {
-        return new BrokerServer.Instrumentation(acquires, rpc);
+        return new BrokerServer.Instrumentation(acquires, rpc, seats);
     }
 
     public AcquireObserver acquires() {

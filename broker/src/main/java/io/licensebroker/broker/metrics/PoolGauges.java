@@ -28,7 +28,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code license_pool_available} labelled {@code account}, {@code pool}, {@code product}, read from
  * {@link LicenseService#usage} at scrape time: each scrape shows exactly what GetLicenseUsage
  * answers at that moment, whatever the store (embedded or Redis, one node or many), and a pool
- * that disappears disappears from the next scrape. Nothing is cached between scrapes.
+ * that disappears disappears from the next scrape. Nothing is cached between scrapes. Every product
+ * the store holds state for is walked ({@link LicenseService#products}), seat products included,
+ * and their in_use counts seats as GetLicenseUsage does.
  *
  * <p>Cardinality is bounded: at most {@code maxPools} (account, pool, product) triples are
  * exported per scrape, in a stable order (account id, product, then the table's own order:
@@ -73,7 +75,8 @@ final class PoolGauges implements MultiCollector {
     public MetricSnapshots collect() {
         GaugeSnapshot.Builder dedicated = GaugeSnapshot.builder().name(DEDICATED)
                 .help("Licenses dedicated to the pool (for the account row: the subscription's licenses minus live offline licenses)");
-        GaugeSnapshot.Builder inUse = GaugeSnapshot.builder().name(IN_USE).help("Live sessions drawing from the pool");
+        GaugeSnapshot.Builder inUse = GaugeSnapshot.builder().name(IN_USE)
+                .help("Licenses in use in the pool (Assigned): live sessions, and seats held by licensed users");
         GaugeSnapshot.Builder available = GaugeSnapshot.builder().name(AVAILABLE)
                 .help("Licenses the pool can still grant: pool minus in use");
         long exported = 0;

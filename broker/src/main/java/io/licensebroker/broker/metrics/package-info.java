@@ -14,6 +14,9 @@
  *       {@code license_pool_available} {account, pool, product}, read at scrape time;
  *       {@code license_acquire_total} {outcome, reason, fallback}; {@code license_acquire_seconds}
  *       (histogram); {@code license_sessions_expired_total};</li>
+ *   <li>seats: {@code license_seats_granted_total} {product} and {@code license_activations_total}
+ *       {outcome, reason, model}, reported by the gRPC edge through
+ *       {@link io.licensebroker.broker.grpc.SeatObserver};</li>
  *   <li>{@code license_metrics_pools_dropped} and {@code license_metrics_pool_read_errors_total},
  *       so a bounded or failed pool export is visible;</li>
  *   <li>{@code grpc_server_handling_seconds} {grpc_service, grpc_method, grpc_type, grpc_code};</li>

@@ -6,11 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Message;
 import com.google.protobuf.Timestamp;
-import com.google.protobuf.util.JsonFormat;
-import io.licensebroker.broker.core.LicenseService;
-import io.licensebroker.broker.grpc.BrokerServer;
-import io.licensebroker.broker.offline.Ed25519Signer;
-import io.licensebroker.broker.store.memory.MemoryStore;
+import io.licensebroker.broker.cli.CliBroker.Result;
 import io.licensebroker.client.LicenseAdminClient;
 import io.licensebroker.client.LicenseBrokerClient;
 import io.licensebroker.client.LicenseSession;
@@ -33,77 +29,45 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /** The admin command line, run in-process through {@link Main#run}, against a real broker on a real port. */
 class AdminCommandsTest {
-    private static final String ROOT = "cli-tests-root-token";
+    private static final String ROOT = CliBroker.ROOT;
     private static final Instant EXPIRY = Instant.parse("2031-01-01T00:00:00Z");
 
     @TempDir
     Path dir;
 
-    private MemoryStore store;
-    private BrokerServer server;
+    private CliBroker broker;
     private LicenseAdminClient admin;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
     private Map<String, String> env;
 
     @BeforeEach
     void start() throws IOException {
-        store = MemoryStore.volatileStore(Duration.ofMinutes(10));
-        LicenseService service = new LicenseService(store, Clock.systemUTC(), Duration.ofSeconds(60), Ed25519Signer.generate(),
-                new SecureRandom(), ROOT);
-        server = BrokerServer.start(0, service);
-        String target = "127.0.0.1:" + server.port();
-        admin = LicenseAdminClient.builder().target(target).token(ROOT).build();
-        env = new HashMap<>(Map.of(AdminOptions.TARGET_ENV, target, AdminOptions.TOKEN_ENV, ROOT));
+        broker = new CliBroker();
+        admin = broker.admin;
+        env = broker.env;
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-        admin.close();
-        server.shutdown(Duration.ZERO);
-        store.close();
-    }
-
-    private record Result(int exit, String out, String err) {
-        Result ok() {
-            assertEquals(0, exit, "exit code; stderr: " + err);
-            return this;
-        }
+        broker.close();
     }
 
     private Result cli(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), env);
-        return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return CliBroker.run(env, args);
     }
 
-    /** Parses the command's JSON output into the message type of {@code prototype}. */
-    @SuppressWarnings("unchecked")
     private static <M extends Message> M json(String text, M prototype) throws IOException {
-        Message.Builder builder = prototype.newBuilderForType();
-        JsonFormat.parser().merge(text, builder);
-        return (M) builder.build();
+        return CliBroker.json(text, prototype);
     }
 
     /** acme: 100 licenses, 10 machines; organizations with spaces in their names; alice in one of them. */
@@ -121,10 +85,7 @@ class AdminCommandsTest {
     }
 
     private LicenseBrokerClient agent(String account, String user) {
-        String key = admin.createApiKey(account, user).getApiKey();
-        LicenseBrokerClient client = LicenseBrokerClient.builder().target(env.get(AdminOptions.TARGET_ENV)).apiKey(key).build();
-        closeables.add(client);
-        return client;
+        return broker.agent(account, user);
     }
 
     // ---------------------------------------------------------------- each command
@@ -145,8 +106,8 @@ class AdminCommandsTest {
         admin.createAccount("acme", "Acme Inc.");
         Result set = cli("subscriptions", "set", "--account", "acme", "--licenses", "100", "--machine-quota", "10",
                 "--expires-at", "2031-01-01").ok();
-        assertEquals(List.of("Account  Product  Licenses  Machine quota  Expires at",
-                "acme     KRE           100             10  2031-01-01T00:00:00Z"), set.out().lines().toList());
+        assertEquals(List.of("Account  Product  Model    Licenses  Machine quota  Expires at",
+                "acme     KRE      session       100             10  2031-01-01T00:00:00Z"), set.out().lines().toList());
 
         Subscription shown = json(cli("subscriptions", "show", "--account", "acme", "-o", "json").ok().out(), Subscription.getDefaultInstance());
         assertEquals(admin.getSubscription("acme", ""), shown);
@@ -475,7 +436,7 @@ class AdminCommandsTest {
     void helpListsTheCommands() {
         Result help = cli("--help").ok();
         for (String command : List.of("serve", "accounts", "subscriptions", "organizations", "dedicated", "users", "api-keys",
-                "admin-tokens", "policy", "usage", "sessions", "machines", "offline")) {
+                "admin-tokens", "policy", "usage", "sessions", "machines", "offline", "licenses", "activations")) {
             assertTrue(help.out().contains(command), command + " in\n" + help.out());
         }
         Result usageHelp = cli("usage", "--help").ok();

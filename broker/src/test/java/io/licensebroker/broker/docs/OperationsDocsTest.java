@@ -8,6 +8,8 @@ import io.licensebroker.broker.testing.Promtool;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.CreateAccountRequest;
 import io.licensebroker.proto.v1.CreateApiKeyRequest;
+import io.licensebroker.proto.v1.GrantLicenseRequest;
+import io.licensebroker.proto.v1.LicenseModel;
 import io.licensebroker.proto.v1.SetSubscriptionRequest;
 import io.licensebroker.proto.v1.UpsertUserRequest;
 import com.google.protobuf.Timestamp;
@@ -48,6 +50,8 @@ final class OperationsDocsTest {
     private static final Path OPERATIONS = DOCS.resolve("operations.md");
     private static final List<String> CONTRACT = List.of("license_pool_dedicated", "license_pool_in_use", "license_pool_available",
             "license_acquire_total", "license_acquire_seconds", "license_sessions_expired_total");
+    /** The seat metrics (CONTRACT.md section 5's issue): documented like the contract's. */
+    private static final List<String> SEATS = List.of("license_seats_granted_total", "license_activations_total");
     /** Metric names of ours or of the binders we use, as they appear in PromQL (label names never start like this). */
     private static final Pattern METRIC = Pattern.compile("\\b((?:license|broker|grpc_server|jvm|process|system)_[a-zA-Z0-9_]+)\\s*[{\\[)]");
     private static final Pattern DURATION = Pattern.compile("\\d+[smhdwy]");
@@ -64,6 +68,11 @@ final class OperationsDocsTest {
             broker.root().upsertUser(UpsertUserRequest.newBuilder().setAccountId("a").setUserId("u").build());
             String key = broker.root().createApiKey(CreateApiKeyRequest.newBuilder().setAccountId("a").setUserId("u").build()).getApiKey();
             broker.agent(key).acquireSession(AcquireSessionRequest.newBuilder().setMachineId("m").build());
+            // A seat product and one seat: license_seats_granted_total exists from the first grant.
+            broker.root().setSubscription(SetSubscriptionRequest.newBuilder().setAccountId("a").setProduct("KSE").setLicenses(1)
+                    .setMachineQuota(1).setLicenseModel(LicenseModel.LICENSE_MODEL_FLOATING)
+                    .setExpiresAt(Timestamp.newBuilder().setSeconds(broker.clock.instant().plus(Duration.ofDays(1)).getEpochSecond())).build());
+            broker.root().grantLicense(GrantLicenseRequest.newBuilder().setAccountId("a").setProduct("KSE").setUserId("u").build());
             // What only the Redis store reports (its meters are registered on first use), as it reports it.
             broker.metrics.storeObserver().stateLost("a", 1);
             broker.metrics.storeObserver().sessionReadmitted();
@@ -105,6 +114,7 @@ final class OperationsDocsTest {
         String operations = Files.readString(OPERATIONS);
         names.forEach(n -> assertTrue(operations.contains("`" + n + "`"), "operations.md documents " + n));
         CONTRACT.forEach(m -> assertTrue(operations.contains("`" + m + "`"), "operations.md documents " + m));
+        SEATS.forEach(m -> assertTrue(operations.contains("`" + m + "`") && exposed.contains(m), "operations.md documents " + m));
     }
 
     @Test

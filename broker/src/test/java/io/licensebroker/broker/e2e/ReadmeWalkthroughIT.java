@@ -37,22 +37,9 @@ final class ReadmeWalkthroughIT {
         Files.copy(Path.of(System.getProperty("broker.jar", "target/license-broker.jar")), checkout.resolve("license-broker.jar"));
         String walk = blocks(section("## A walk through the demo")).get(0);
 
-        List<String> cmd = List.of("bash", "-e", "-u", "-o", "pipefail", "-c", walk);
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(checkout.toFile()).redirectErrorStream(true);
-        Map<String, String> env = pb.environment();
-        env.keySet().removeIf(k -> k.startsWith("BROKER_") || k.startsWith("LICENSE_BROKER_"));
-        env.put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + env.getOrDefault("PATH", "/usr/bin:/bin"));
-        Process bash = pb.start();
-        String out;
-        try {
-            out = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(bash.waitFor(180, TimeUnit.SECONDS), "the walk-through did not finish");
-        } finally {
-            bash.descendants().forEach(ProcessHandle::destroyForcibly);
-            bash.destroyForcibly();
-        }
-        String log = Files.exists(checkout.resolve("broker.log")) ? Files.readString(checkout.resolve("broker.log")) : "(no broker.log)";
-        assertEquals(0, bash.exitValue(), "walk-through output:\n" + out + "\nbroker.log:\n" + log);
+        Run run = paste(walk, checkout, "broker.log");
+        String out = run.out();
+        String log = run.log();
 
         assertTrue(out.lines().anyMatch(l -> l.matches("OG-1 +Engineering +demo +20 +20 +0 +20")), "the usage table:\n" + out);
         Matcher released = Pattern.compile("(?m)^released (demo\\.\\S+)$").matcher(out);
@@ -62,6 +49,55 @@ final class ReadmeWalkthroughIT {
         assertTrue(out.toLowerCase(java.util.Locale.ROOT).contains("strict"), "policy show:\n" + out);
         assertFalse(out.contains("error:"), out);
         assertTrue(log.contains("stopped"), "the broker drained and stopped:\n" + log);
+    }
+
+    /**
+     * The seat example: the refusals it shows on purpose happen (each with its reason, and no other
+     * error), and the tables say what its comments promise.
+     */
+    @Test
+    void theSeatExampleRunsAsPastedAndRefusesWhatItSays(@TempDir Path checkout) throws Exception {
+        assertTrue(portFree(7443) && portFree(9464), "the example uses the default ports 7443 and 9464; something holds them");
+        Files.copy(Path.of(System.getProperty("broker.jar", "target/license-broker.jar")), checkout.resolve("license-broker.jar"));
+        Run run = paste(blocks(section("## Two kinds of licenses")).get(0), checkout, "seats.log");
+        String out = run.out();
+
+        List<String> errors = out.lines().filter(l -> l.startsWith("error: ")).toList();
+        assertEquals(4, errors.size(), "exactly the four refusals the example shows:\n" + out);
+        assertTrue(errors.get(0).contains("GrantLicense refused: FAILED_PRECONDITION INSUFFICIENT_LICENSES"), errors.get(0));
+        assertTrue(errors.get(1).contains("RenewSession refused: NOT_FOUND SESSION_TERMINATED"), errors.get(1));
+        assertTrue(errors.get(2).contains("ActivateLicense refused: FAILED_PRECONDITION SEAT_IN_USE"), errors.get(2));
+        assertTrue(errors.get(3).contains("TransferLicense refused: FAILED_PRECONDITION OFFLINE_BOUND"), errors.get(3));
+        assertTrue(out.lines().anyMatch(l -> l.matches("acme +Acme Inc\\. +3 +3 +3 +0")), "usage: In use 3, Available 0:\n" + out);
+        assertTrue(out.lines().anyMatch(l -> l.matches("\\S+ +ann +ann-laptop +KSE +acme +\\S+ +\\S+")), "activations list:\n" + out);
+        assertTrue(out.lines().anyMatch(l -> l.matches("cid +KSE-NL +acme +cid-pc +\\S+ +\\S+")), "the seat bound offline:\n" + out);
+        assertTrue(out.contains("removed the KSE seat of ben"), out);
+        assertTrue(Files.exists(checkout.resolve("KSE-NL_cid-pc.lic")), "the offline license file");
+        assertTrue(run.log().contains("stopped"), "the broker drained and stopped:\n" + run.log());
+    }
+
+    private record Run(String out, String log) {
+    }
+
+    /** Runs a README block as pasted into one bash with {@code set -e}: any failing command fails the test. */
+    private static Run paste(String block, Path checkout, String logFile) throws Exception {
+        List<String> cmd = List.of("bash", "-e", "-u", "-o", "pipefail", "-c", block);
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(checkout.toFile()).redirectErrorStream(true);
+        Map<String, String> env = pb.environment();
+        env.keySet().removeIf(k -> k.startsWith("BROKER_") || k.startsWith("LICENSE_BROKER_"));
+        env.put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + env.getOrDefault("PATH", "/usr/bin:/bin"));
+        Process bash = pb.start();
+        String out;
+        try {
+            out = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(bash.waitFor(180, TimeUnit.SECONDS), "the block did not finish");
+        } finally {
+            bash.descendants().forEach(ProcessHandle::destroyForcibly);
+            bash.destroyForcibly();
+        }
+        String log = Files.exists(checkout.resolve(logFile)) ? Files.readString(checkout.resolve(logFile)) : "(no " + logFile + ")";
+        assertEquals(0, bash.exitValue(), "output:\n" + out + "\n" + logFile + ":\n" + log);
+        return new Run(out, log);
     }
 
     @Test

@@ -179,7 +179,8 @@ final class AdminRpcTest {
                 ok("sets the quota; empty product is KRE", w -> {
                     Subscription s = w.root().setSubscription(subscription(w, "acme").build());
                     assertEquals(Subscription.newBuilder().setAccountId("acme").setProduct("KRE").setLicenses(50)
-                            .setMachineQuota(5).setExpiresAt(w.inFuture(Duration.ofDays(30))).build(), s);
+                            .setMachineQuota(5).setExpiresAt(w.inFuture(Duration.ofDays(30)))
+                            .setLicenseModel(io.licensebroker.proto.v1.LicenseModel.LICENSE_MODEL_SESSION).build(), s);
                     assertEquals(50, w.usage("acme").getLicenses());
                 }),
                 ok("an expiry in the past models an expired subscription", w -> {

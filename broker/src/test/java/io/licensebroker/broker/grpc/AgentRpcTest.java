@@ -2,6 +2,10 @@ package io.licensebroker.broker.grpc;
 
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.AcquireSessionResponse;
+import io.licensebroker.proto.v1.ActivateLicenseRequest;
+import io.licensebroker.proto.v1.Activation;
+import io.licensebroker.proto.v1.DeactivateMachineRequest;
+import io.licensebroker.proto.v1.LicenseModel;
 import io.licensebroker.proto.v1.ReleaseSessionRequest;
 import io.licensebroker.proto.v1.RenewSessionRequest;
 import io.licensebroker.proto.v1.RenewSessionResponse;
@@ -18,6 +22,9 @@ import static io.grpc.Status.Code.ALREADY_EXISTS;
 import static io.grpc.Status.Code.FAILED_PRECONDITION;
 import static io.grpc.Status.Code.NOT_FOUND;
 import static io.grpc.Status.Code.RESOURCE_EXHAUSTED;
+import static io.licensebroker.broker.grpc.SeatAdminRpcTest.FLOATING;
+import static io.licensebroker.broker.grpc.SeatAdminRpcTest.NODE_LOCKED;
+import static io.licensebroker.broker.grpc.SeatAdminRpcTest.seats;
 import static io.licensebroker.broker.grpc.Table.denied;
 import static io.licensebroker.broker.grpc.Table.invalid;
 import static io.licensebroker.broker.grpc.Table.ok;
@@ -199,5 +206,97 @@ final class AgentRpcTest {
                 }),
                 denied("an admin token", w -> () -> w.agent(World.ROOT).releaseSession(release(UNKNOWN_SESSION))),
                 unauthenticated("no token", w -> () -> w.anonymousAgent().releaseSession(release(UNKNOWN_SESSION))));
+    }
+
+    static ActivateLicenseRequest.Builder activation(String product, String machineId) {
+        return ActivateLicenseRequest.newBuilder().setProduct(product).setMachineId(machineId);
+    }
+
+    static Activation activate(World w, String key, ActivateLicenseRequest.Builder request) {
+        return w.agent(key).activateLicense(request.build());
+    }
+
+    /** Alice (account pool) and bob hold a seat of each of acme's seat products. */
+    private static World licensed(World w) {
+        seats(w);
+        for (String product : new String[]{FLOATING, NODE_LOCKED}) {
+            w.grant("acme", product, "alice");
+            w.grant("acme", product, "bob");
+        }
+        return w;
+    }
+
+    @TestFactory
+    Stream<DynamicTest> activateLicense() {
+        return Table.of(
+                ok("floating: a lease renewed and released by its activation id, like a session", w -> {
+                    Activation a = activate(licensed(w), w.aliceKey, activation(FLOATING, "m1"));
+                    assertEquals("acme", a.getPoolId());
+                    assertEquals("m1", a.getMachineId());
+                    assertEquals("alice", a.getUserId());
+                    assertEquals(Protos.timestamp(World.START.plus(World.LEASE)), a.getLeaseExpiresAt());
+                    assertEquals(Protos.duration(World.LEASE.dividedBy(3)), a.getRenewInterval());
+                    assertEquals(a, activate(w, w.aliceKey, activation(FLOATING, "m1")), "again on the same machine: the same activation");
+                    w.clock.advance(Duration.ofSeconds(30));
+                    RenewSessionResponse r = w.agent(w.aliceKey).renewSession(renew(a.getActivationId()));
+                    assertEquals(Protos.timestamp(World.START.plusSeconds(30).plus(World.LEASE)), r.getLeaseExpiresAt());
+                    assertTrue(w.agent(w.aliceKey).releaseSession(release(a.getActivationId())).getReleased());
+                    assertNotEquals(a.getActivationId(), activate(w, w.aliceKey, activation(FLOATING, "m2")).getActivationId(),
+                            "released, the seat is free for another machine");
+                }),
+                ok("floating: take_over ends the activation on the other machine", w -> {
+                    String old = activate(licensed(w), w.aliceKey, activation(FLOATING, "m1")).getActivationId();
+                    Activation taken = activate(w, w.aliceKey, activation(FLOATING, "m2").setTakeOver(true));
+                    assertEquals("m2", taken.getMachineId());
+                    Refusals.assertRefused(NOT_FOUND, "SESSION_TERMINATED", () -> w.agent(w.aliceKey).renewSession(renew(old)));
+                }),
+                ok("node-locked: a binding without lease, the same on its machine, moved by deactivating the machine", w -> {
+                    Activation a = activate(licensed(w), w.aliceKey, activation(NODE_LOCKED, "m1"));
+                    assertFalse(a.hasLeaseExpiresAt());
+                    assertFalse(a.hasRenewInterval());
+                    w.clock.advance(World.LEASE.multipliedBy(10));
+                    assertEquals(a, activate(w, w.aliceKey, activation(NODE_LOCKED, "m1")), "a binding does not run out");
+                    Refusals.assertRefused(FAILED_PRECONDITION, "SEAT_IN_USE", "machine_id",
+                            () -> activate(w, w.aliceKey, activation(NODE_LOCKED, "m2").setTakeOver(true)));
+                    w.root().deactivateMachine(DeactivateMachineRequest.newBuilder().setAccountId("acme").setProduct(NODE_LOCKED)
+                            .setMachineId("m1").build());
+                    assertEquals("m2", activate(w, w.aliceKey, activation(NODE_LOCKED, "m2")).getMachineId());
+                }),
+                invalid("machine_id missing", "machine_id", w -> () -> activate(licensed(w), w.aliceKey, activation(FLOATING, ""))),
+                invalid("machine_id with a slash", "machine_id", w -> () -> activate(licensed(w), w.aliceKey, activation(FLOATING, "a/b"))),
+                invalid("product malformed", "product", w -> () -> activate(licensed(w), w.aliceKey, activation("K E", "m1"))),
+                invalid("request_id of 129 characters", "request_id",
+                        w -> () -> activate(licensed(w), w.aliceKey, activation(FLOATING, "m1").setRequestId("r".repeat(129)))),
+                refused("floating: in use on another machine", FAILED_PRECONDITION, "SEAT_IN_USE", "machine_id", w -> {
+                    activate(licensed(w), w.aliceKey, activation(FLOATING, "m1"));
+                    return () -> activate(w, w.aliceKey, activation(FLOATING, "m2"));
+                }),
+                refused("a user without a seat", FAILED_PRECONDITION, "NOT_LICENSED", w -> {
+                    String key = seats(w).userKey("acme", "dave", null);
+                    return () -> activate(w, key, activation(FLOATING, "m1"));
+                }),
+                refused("a session product", FAILED_PRECONDITION, "LICENSE_MODEL_MISMATCH",
+                        w -> () -> activate(w, w.aliceKey, activation("KRE", "m1"))),
+                refused("AcquireSession on a seat product", FAILED_PRECONDITION, "LICENSE_MODEL_MISMATCH",
+                        w -> () -> licensed(w).agent(w.aliceKey).acquireSession(acquire("m1").toBuilder().setProduct(FLOATING).build())),
+                refused("a product not bought", FAILED_PRECONDITION, "NO_SUBSCRIPTION",
+                        w -> () -> activate(w, w.aliceKey, activation("OTHER", "m1"))),
+                refused("a new machine over the machine quota", RESOURCE_EXHAUSTED, "MACHINE_QUOTA_EXCEEDED", w -> {
+                    w.seats("acme", NODE_LOCKED, 2, 1, LicenseModel.LICENSE_MODEL_NODE_LOCKED);
+                    w.grant("acme", NODE_LOCKED, "alice");
+                    w.grant("acme", NODE_LOCKED, "bob");
+                    activate(w, w.aliceKey, activation(NODE_LOCKED, "m1"));
+                    return () -> activate(w, w.bobKey, activation(NODE_LOCKED, "m2"));
+                }),
+                refused("after the subscription's expiry", FAILED_PRECONDITION, "SUBSCRIPTION_EXPIRED", w -> {
+                    licensed(w).clock.advance(Duration.ofDays(366));
+                    return () -> activate(w, w.aliceKey, activation(FLOATING, "m1"));
+                }),
+                denied("another user's floating activation cannot be renewed", w -> {
+                    String id = activate(licensed(w), w.aliceKey, activation(FLOATING, "m1")).getActivationId();
+                    return () -> w.agent(w.bobKey).renewSession(renew(id));
+                }),
+                denied("an admin token", w -> () -> w.agent(w.acmeAdmin).activateLicense(activation(FLOATING, "m1").build())),
+                unauthenticated("no token", w -> () -> w.anonymousAgent().activateLicense(activation(FLOATING, "m1").build())));
     }
 }

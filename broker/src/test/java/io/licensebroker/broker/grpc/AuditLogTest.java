@@ -14,14 +14,19 @@ import io.licensebroker.proto.v1.CreateApiKeyRequest;
 import io.licensebroker.proto.v1.CreateOrganizationRequest;
 import io.licensebroker.proto.v1.DeactivateMachineRequest;
 import io.licensebroker.proto.v1.GetLicenseUsageRequest;
+import io.licensebroker.proto.v1.GrantLicenseRequest;
 import io.licensebroker.proto.v1.IssueOfflineLicenseRequest;
+import io.licensebroker.proto.v1.LicenseModel;
+import io.licensebroker.proto.v1.ListLicensedUsersRequest;
 import io.licensebroker.proto.v1.ListSessionsRequest;
+import io.licensebroker.proto.v1.RemoveLicenseRequest;
 import io.licensebroker.proto.v1.RestoreDefaultUsagePolicyRequest;
 import io.licensebroker.proto.v1.RevokeDedicatedLicensesRequest;
 import io.licensebroker.proto.v1.SetDedicatedLicensesRequest;
 import io.licensebroker.proto.v1.SetSubscriptionRequest;
 import io.licensebroker.proto.v1.SetUsagePolicyRequest;
 import io.licensebroker.proto.v1.TerminateSessionRequest;
+import io.licensebroker.proto.v1.TransferLicenseRequest;
 import io.licensebroker.proto.v1.UpsertUserRequest;
 import io.licensebroker.proto.v1.UsagePolicy;
 import org.junit.jupiter.api.AfterEach;
@@ -92,7 +97,7 @@ final class AuditLogTest {
         List<String> acmeAdmin = List.of("principal_role", "ACCOUNT_ADMIN", "principal_account", "acme");
         assertLine(lines.get(0), "CreateAccount", superAdmin, "account_id", "acme", "name", "Acme", "outcome", "OK");
         assertLine(lines.get(1), "SetSubscription", superAdmin, "account_id", "acme", "product", "KRE", "licenses", "none -> 10",
-                "machine_quota", "none -> 5", "expires_at", "none -> " + expires, "outcome", "OK");
+                "machine_quota", "none -> 5", "expires_at", "none -> " + expires, "license_model", "none -> SESSION", "outcome", "OK");
         assertLine(lines.get(2), "CreateAdminToken", superAdmin, "role", "ACCOUNT_ADMIN", "account_id", "acme", "outcome", "OK");
         assertLine(lines.get(3), "CreateOrganization", acmeAdmin, "account_id", "acme", "name", "Ops EU", "org_id", org, "outcome", "OK");
         assertLine(lines.get(4), "SetDedicatedLicenses", acmeAdmin, "org_id", org, "account_id", "acme", "product", "KRE",
@@ -144,6 +149,50 @@ final class AuditLogTest {
                 lines.get(1).get("principal_account"), lines.get(1).get("principal_org"), lines.get(1).get("outcome")));
         assertEquals(List.of("ORGANIZATION_ADMIN", org), List.of(lines.get(2).get("role"), lines.get(2).get("org_id")));
         assertEquals(3, lines.size());
+    }
+
+    @Test
+    void seatChangesAreAuditedAndARegrantSaysItCreatedNothing() {
+        broker.root().createAccount(CreateAccountRequest.newBuilder().setAccountId("acme").setName("Acme").build());
+        broker.root().setSubscription(SetSubscriptionRequest.newBuilder().setAccountId("acme").setProduct("KSE").setLicenses(1)
+                .setMachineQuota(5).setLicenseModel(LicenseModel.LICENSE_MODEL_FLOATING)
+                .setExpiresAt(Timestamp.newBuilder().setSeconds(broker.clock.instant().plus(Duration.ofDays(30)).getEpochSecond())).build());
+        for (String user : List.of("ann", "ben")) {
+            broker.root().upsertUser(UpsertUserRequest.newBuilder().setAccountId("acme").setUserId(user).build());
+        }
+        List<Map<String, String>> lines;
+        try (LogCapture capture = new LogCapture(Level.INFO, Audit.LOGGER)) {
+            GrantLicenseRequest grant = GrantLicenseRequest.newBuilder().setAccountId("acme").setProduct("KSE").setUserId("ann").build();
+            broker.root().grantLicense(grant);
+            broker.root().grantLicense(grant);
+            assertThrows(StatusRuntimeException.class, () -> broker.root().grantLicense(grant.toBuilder().setUserId("ben").build()));
+            broker.root().transferLicense(TransferLicenseRequest.newBuilder().setAccountId("acme").setProduct("KSE")
+                    .setFromUserId("ann").setToUserId("ben").build());
+            RemoveLicenseRequest remove = RemoveLicenseRequest.newBuilder().setAccountId("acme").setProduct("KSE").setUserId("ben").build();
+            broker.root().removeLicense(remove);
+            broker.root().removeLicense(remove);
+            broker.root().listLicensedUsers(ListLicensedUsersRequest.newBuilder().setAccountId("acme").setProduct("KSE").build());
+            lines = capture.events().stream().map(AuditLogTest::pairs).toList();
+        }
+        List<String> root = List.of("principal_role", "SUPER_ADMIN");
+        List<String> ann = List.of("account_id", "acme", "product", "KSE", "user_id", "ann");
+        assertLine(lines.get(0), "GrantLicense", root, concat(ann, "pool_id", "acme", "created", "true", "outcome", "OK"));
+        assertLine(lines.get(1), "GrantLicense", root, concat(ann, "pool_id", "acme", "created", "false", "outcome", "OK"));
+        assertLine(lines.get(2), "GrantLicense", root, "account_id", "acme", "product", "KSE", "user_id", "ben",
+                "outcome", "FAILED_PRECONDITION", "reason", "INSUFFICIENT_LICENSES");
+        assertLine(lines.get(3), "TransferLicense", root, "account_id", "acme", "product", "KSE", "from_user_id", "ann",
+                "to_user_id", "ben", "pool_id", "acme", "outcome", "OK");
+        assertLine(lines.get(4), "RemoveLicense", root, "account_id", "acme", "product", "KSE", "user_id", "ben",
+                "removed", "true", "outcome", "OK");
+        assertLine(lines.get(5), "RemoveLicense", root, "account_id", "acme", "product", "KSE", "user_id", "ben",
+                "removed", "false", "outcome", "OK");
+        assertEquals(6, lines.size(), "one line per change, none for the listing: " + lines);
+    }
+
+    private static String[] concat(List<String> head, String... tail) {
+        String[] out = head.toArray(new String[head.size() + tail.length]);
+        System.arraycopy(tail, 0, out, head.size(), tail.length);
+        return out;
     }
 
     private static void assertLine(Map<String, String> line, String rpc, List<String> who, String... rest) {

@@ -6,6 +6,7 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.stub.MetadataUtils;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
+import io.licensebroker.proto.v1.ActivateLicenseRequest;
 import io.licensebroker.proto.v1.AdminRole;
 import io.licensebroker.proto.v1.CreateAccountRequest;
 import io.licensebroker.proto.v1.CreateAdminTokenRequest;
@@ -15,17 +16,22 @@ import io.licensebroker.proto.v1.DeactivateMachineRequest;
 import io.licensebroker.proto.v1.GetLicenseUsageRequest;
 import io.licensebroker.proto.v1.GetSubscriptionRequest;
 import io.licensebroker.proto.v1.GetUsagePolicyRequest;
+import io.licensebroker.proto.v1.GrantLicenseRequest;
 import io.licensebroker.proto.v1.IssueOfflineLicenseRequest;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import io.licensebroker.proto.v1.LicenseAdminGrpc.LicenseAdminBlockingStub;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc.LicenseBrokerBlockingStub;
+import io.licensebroker.proto.v1.LicenseModel;
 import io.licensebroker.proto.v1.ListAccountsRequest;
+import io.licensebroker.proto.v1.ListActivationsRequest;
+import io.licensebroker.proto.v1.ListLicensedUsersRequest;
 import io.licensebroker.proto.v1.ListMachinesRequest;
 import io.licensebroker.proto.v1.ListOrganizationsRequest;
 import io.licensebroker.proto.v1.ListSessionsRequest;
 import io.licensebroker.proto.v1.ListUsersRequest;
 import io.licensebroker.proto.v1.ReleaseSessionRequest;
+import io.licensebroker.proto.v1.RemoveLicenseRequest;
 import io.licensebroker.proto.v1.RenewSessionRequest;
 import io.licensebroker.proto.v1.RestoreDefaultUsagePolicyRequest;
 import io.licensebroker.proto.v1.RevokeAdminTokenRequest;
@@ -35,6 +41,7 @@ import io.licensebroker.proto.v1.SetDedicatedLicensesRequest;
 import io.licensebroker.proto.v1.SetSubscriptionRequest;
 import io.licensebroker.proto.v1.SetUsagePolicyRequest;
 import io.licensebroker.proto.v1.TerminateSessionRequest;
+import io.licensebroker.proto.v1.TransferLicenseRequest;
 import io.licensebroker.proto.v1.UpsertUserRequest;
 import io.licensebroker.proto.v1.UsagePolicy;
 import io.licensebroker.proto.v1.VerifyOfflineLicenseRequest;
@@ -74,6 +81,8 @@ final class AuthTest {
     static final Set<String> ANY_ADMIN = Set.of("VerifyOfflineLicense");
     /** Admin RPCs only a SUPER_ADMIN may call, whatever account they name. */
     static final Set<String> SUPER_ONLY = Set.of("CreateAccount", "ListAccounts", "SetSubscription");
+    /** globex's floating seat product, where erin holds a seat and carol none. */
+    static final String SEATS = "KSE";
 
     static {
         ADMIN.put("CreateAccount", (s, t) -> s.createAccount(CreateAccountRequest.newBuilder().setAccountId("x").setName("X").build()));
@@ -104,10 +113,21 @@ final class AuthTest {
         ADMIN.put("IssueOfflineLicense", (s, t) -> s.issueOfflineLicense(IssueOfflineLicenseRequest.newBuilder().setAccountId("globex").setMachineId("m9").build()));
         ADMIN.put("VerifyOfflineLicense", (s, t) -> s.verifyOfflineLicense(VerifyOfflineLicenseRequest.newBuilder()
                 .setLicenseFile(ByteString.copyFromUtf8("not a license")).build()));
+        ADMIN.put("GrantLicense", (s, t) -> s.grantLicense(GrantLicenseRequest.newBuilder().setAccountId("globex")
+                .setProduct(SEATS).setUserId("carol").build()));
+        ADMIN.put("RemoveLicense", (s, t) -> s.removeLicense(RemoveLicenseRequest.newBuilder().setAccountId("globex")
+                .setProduct(SEATS).setUserId("erin").build()));
+        ADMIN.put("TransferLicense", (s, t) -> s.transferLicense(TransferLicenseRequest.newBuilder().setAccountId("globex")
+                .setProduct(SEATS).setFromUserId("erin").setToUserId("carol").build()));
+        ADMIN.put("ListLicensedUsers", (s, t) -> s.listLicensedUsers(ListLicensedUsersRequest.newBuilder().setAccountId("globex")
+                .setProduct(SEATS).build()));
+        ADMIN.put("ListActivations", (s, t) -> s.listActivations(ListActivationsRequest.newBuilder().setAccountId("globex")
+                .setProduct(SEATS).build()));
 
         AGENT.put("AcquireSession", (s, t) -> s.acquireSession(AcquireSessionRequest.newBuilder().setMachineId("m1").build()));
         AGENT.put("RenewSession", (s, t) -> s.renewSession(RenewSessionRequest.newBuilder().setSessionId(t.globexSession()).build()));
         AGENT.put("ReleaseSession", (s, t) -> s.releaseSession(ReleaseSessionRequest.newBuilder().setSessionId(t.globexSession()).build()));
+        AGENT.put("ActivateLicense", (s, t) -> s.activateLicense(ActivateLicenseRequest.newBuilder().setProduct(SEATS).setMachineId("m1").build()));
     }
 
     @Test
@@ -121,6 +141,9 @@ final class AuthTest {
     }
 
     private static Targets targets(World w) {
+        w.seats("globex", SEATS, 10, 10, LicenseModel.LICENSE_MODEL_FLOATING);
+        w.userKey("globex", "erin", null);
+        w.grant("globex", SEATS, "erin");
         return new Targets(w.globexOrg, w.acquire(w.carolKey, "m1").getSessionId(),
                 LicenseService.lookupIdOf(w.carolKey).orElseThrow(), LicenseService.lookupIdOf(w.globexAdmin).orElseThrow());
     }
@@ -264,6 +287,9 @@ final class AuthTest {
                 w.root().getUsagePolicy(GetUsagePolicyRequest.newBuilder().setAccountId(account).build()),
                 w.root().getSubscription(GetSubscriptionRequest.newBuilder().setAccountId(account).build()),
                 w.root().listSessions(ListSessionsRequest.newBuilder().setAccountId(account).build()),
-                w.root().listMachines(ListMachinesRequest.newBuilder().setAccountId(account).build()));
+                w.root().listMachines(ListMachinesRequest.newBuilder().setAccountId(account).build()),
+                w.root().getLicenseUsage(GetLicenseUsageRequest.newBuilder().setAccountId(account).setProduct(SEATS).build()),
+                w.root().listLicensedUsers(ListLicensedUsersRequest.newBuilder().setAccountId(account).setProduct(SEATS).build()),
+                w.root().listActivations(ListActivationsRequest.newBuilder().setAccountId(account).setProduct(SEATS).build()));
     }
 }

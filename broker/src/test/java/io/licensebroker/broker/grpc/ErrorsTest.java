@@ -39,7 +39,9 @@ final class ErrorsTest {
         for (Reason r : EnumSet.of(Reason.NO_LICENSE_AVAILABLE, Reason.ORGANIZATION_POOL_EXHAUSTED, Reason.MACHINE_QUOTA_EXCEEDED)) {
             CONTRACT.put(r, Status.Code.RESOURCE_EXHAUSTED);
         }
-        for (Reason r : EnumSet.of(Reason.SUBSCRIPTION_EXPIRED, Reason.NO_SUBSCRIPTION, Reason.INSUFFICIENT_LICENSES, Reason.BELOW_IN_USE)) {
+        // Section 5 (seats) adds NOT_LICENSED, SEAT_IN_USE, LICENSE_MODEL_MISMATCH and OFFLINE_BOUND.
+        for (Reason r : EnumSet.of(Reason.SUBSCRIPTION_EXPIRED, Reason.NO_SUBSCRIPTION, Reason.INSUFFICIENT_LICENSES, Reason.BELOW_IN_USE,
+                Reason.NOT_LICENSED, Reason.SEAT_IN_USE, Reason.LICENSE_MODEL_MISMATCH, Reason.OFFLINE_BOUND)) {
             CONTRACT.put(r, Status.Code.FAILED_PRECONDITION);
         }
         for (Reason r : EnumSet.of(Reason.SESSION_EXPIRED, Reason.SESSION_TERMINATED, Reason.SESSION_NOT_FOUND, Reason.ACCOUNT_NOT_FOUND,

@@ -25,9 +25,12 @@ import io.licensebroker.proto.v1.CreateAdminTokenRequest;
 import io.licensebroker.proto.v1.CreateApiKeyRequest;
 import io.licensebroker.proto.v1.GetLicenseUsageRequest;
 import io.licensebroker.proto.v1.GetUsagePolicyRequest;
+import io.licensebroker.proto.v1.LicenseModel;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc;
 import io.licensebroker.proto.v1.ListAccountsRequest;
+import io.licensebroker.proto.v1.ListActivationsRequest;
+import io.licensebroker.proto.v1.ListLicensedUsersRequest;
 import io.licensebroker.proto.v1.ListMachinesRequest;
 import io.licensebroker.proto.v1.ListOrganizationsRequest;
 import io.licensebroker.proto.v1.ListSessionsRequest;
@@ -66,6 +69,8 @@ final class FuzzTest {
             Status.Code.RESOURCE_EXHAUSTED, Status.Code.PERMISSION_DENIED, Status.Code.UNAUTHENTICATED);
     private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     private static final String MIB = "x".repeat(1024 * 1024);
+    /** Both tenants' floating seat product (alice and carol hold a seat), so the seat RPCs get past the model check. */
+    private static final String SEATS = "KSE";
 
     private final World world = World.standard();
     private final Random random = new Random(SEED);
@@ -80,6 +85,8 @@ final class FuzzTest {
      * one tenant's values and a token that may call the RPC, to reach the rules behind validation.
      */
     private final List<List<String>> saneStrings = new ArrayList<>();
+    /** Per tenant, its users (for the user fields of a transfer). */
+    private final List<List<String>> saneUsers = List.of(List.of("alice", "bob"), List.of("carol", "dave"));
     private List<String> tenant;
     /** Whether the request being built uses only sane values. */
     private boolean sane;
@@ -94,9 +101,15 @@ final class FuzzTest {
                 .setMachineId("m-1").setRequestId("r-1").build()).getSessionId();
         String globexSession = world.agent(world.carolKey).acquireSession(AcquireSessionRequest.newBuilder()
                 .setMachineId("m-2").setRequestId("r-2").build()).getSessionId();
+        world.userKey("globex", "dave", null);
+        for (String account : List.of("acme", "globex")) {
+            world.seats(account, SEATS, 5, 10, LicenseModel.LICENSE_MODEL_FLOATING);
+        }
+        world.grant("acme", SEATS, "alice");
+        world.grant("globex", SEATS, "carol");
         // Values that get past validation, so the fuzzer also reaches the rules behind it.
         strings.addAll(List.of("acme", "globex", "nobody", world.acmeOrg, world.globexOrg, "OG-999999", "alice", "bob",
-                "carol", "KRE", "OTHER", "m-1", "m-2", "r-1", acmeSession, globexSession, "acme.", "globex.x", "2030-01-01"));
+                "carol", "dave", "KRE", SEATS, "OTHER", "m-1", "m-2", "r-1", acmeSession, globexSession, "acme.", "globex.x", "2030-01-01"));
         // Credentials made only to be revoked (the fuzzer's own tokens stay valid).
         String acmeKeyId = world.root().createApiKey(CreateApiKeyRequest.newBuilder().setAccountId("acme").setUserId("alice")
                 .build()).getKeyId();
@@ -131,7 +144,7 @@ final class FuzzTest {
         List<MethodDescriptor<Message, Message>> methods = new ArrayList<>();
         methods.addAll(methods(LicenseAdminGrpc.getServiceDescriptor()));
         methods.addAll(methods(LicenseBrokerGrpc.getServiceDescriptor()));
-        assertEquals(27, methods.size(), "every RPC of both services");
+        assertEquals(33, methods.size(), "every RPC of both services");
         int[] ok = new int[methods.size()];
         for (int i = 0; i < CALLS; i++) {
             int m = i < methods.size() ? i : random.nextInt(methods.size());
@@ -228,6 +241,12 @@ final class FuzzTest {
             parts.add(root.listUsers(ListUsersRequest.newBuilder().setAccountId(account).build()));
             parts.add(root.listMachines(ListMachinesRequest.newBuilder().setAccountId(account).build()));
             parts.add(root.getUsagePolicy(GetUsagePolicyRequest.newBuilder().setAccountId(account).build()));
+            parts.add(root.getLicenseUsage(GetLicenseUsageRequest.newBuilder().setAccountId(account).setProduct(SEATS).build()));
+            parts.add(root.listMachines(ListMachinesRequest.newBuilder().setAccountId(account).setProduct(SEATS).build()));
+            parts.add(root.listLicensedUsers(ListLicensedUsersRequest.newBuilder().setAccountId(account).setProduct(SEATS)
+                    .setPageSize(Validation.MAX_PAGE_SIZE).build()));
+            parts.add(root.listActivations(ListActivationsRequest.newBuilder().setAccountId(account).setProduct(SEATS)
+                    .setPageSize(Validation.MAX_PAGE_SIZE).build()));
         }
         for (String id : revocable) {
             parts.add(com.google.protobuf.BoolValue.of(world.store.credential(id).toCompletableFuture().join().isPresent()));
@@ -255,7 +274,8 @@ final class FuzzTest {
             case "account_id" -> tenant.get(0);
             case "org_id", "parent_id", "pool_id", "project_org_ids", "assigned_org_id" -> random.nextInt(4) == 0 ? "" : tenant.get(1);
             case "user_id" -> tenant.get(2);
-            case "product" -> "KRE";
+            case "from_user_id", "to_user_id" -> pick(saneUsers.get(saneStrings.indexOf(tenant)));
+            case "product" -> random.nextBoolean() ? "KRE" : SEATS;
             case "machine_id" -> tenant.get(n - 3);
             case "request_id" -> tenant.get(n - 2) + random.nextInt(5);
             case "session_id" -> tenant.get(n - 1);

@@ -6,6 +6,9 @@ import io.licensebroker.proto.v1.AdminRole;
 import io.licensebroker.proto.v1.CreateAdminTokenRequest;
 import io.licensebroker.proto.v1.IssueOfflineLicenseRequest;
 import io.licensebroker.proto.v1.LicenseAdminGrpc.LicenseAdminBlockingStub;
+import io.licensebroker.proto.v1.LicenseModel;
+import io.licensebroker.proto.v1.SetDedicatedLicensesRequest;
+import io.licensebroker.proto.v1.UpsertUserRequest;
 
 import java.util.EnumMap;
 import java.util.List;
@@ -18,10 +21,13 @@ import java.util.Set;
  * acme account itself and globex each have a user assigned there (acme's "alice" and globex's
  * "carol" have none), its API key and a live session drawing from that node's pool; every
  * organization has an ORGANIZATION_ADMIN token to be revoked, and each account a second
- * ACCOUNT_ADMIN token. Callers: SUPER_ADMIN, acme's and globex's ACCOUNT_ADMIN, and the org
+ * ACCOUNT_ADMIN token; each user holds a seat of the floating product {@link #SEATS} drawn from its
+ * node, and each node has a spare user without one. Callers: SUPER_ADMIN, acme's and globex's ACCOUNT_ADMIN, and the org
  * admins of A, A1 and B.
  */
 final class OrgTreeWorld implements AutoCloseable {
+    /** A floating seat product of both accounts; every target's user holds a seat of its own pool. */
+    static final String SEATS = "KSE";
 
     /** What a call is aimed at: a node of acme's tree, acme itself (no org, the account pool), or globex. */
     enum Target {
@@ -64,6 +70,8 @@ final class OrgTreeWorld implements AutoCloseable {
     final Map<Target, String> accountTokens = new EnumMap<>(Target.class);
     final String superToken;
     final Map<Caller, String> callers = new EnumMap<>(Caller.class);
+    /** Users of each target without a seat of {@link #SEATS}: assigned there (ACCOUNT: nowhere, OTHER_ACCOUNT: nowhere in globex). */
+    final Map<Target, String> spares = new EnumMap<>(Target.class);
     /** An offline license file of acme's. */
     final ByteString licenseFile;
 
@@ -100,6 +108,20 @@ final class OrgTreeWorld implements AutoCloseable {
         callers.put(Caller.ORG_ADMIN_OF_A, w.orgAdmin(orgs.get(Target.A)));
         callers.put(Caller.ORG_ADMIN_OF_A1, w.orgAdmin(orgs.get(Target.A1)));
         callers.put(Caller.ORG_ADMIN_OF_B, w.orgAdmin(orgs.get(Target.B)));
+        w.seats("acme", SEATS, 50, 50, LicenseModel.LICENSE_MODEL_FLOATING);
+        w.seats("globex", SEATS, 10, 10, LicenseModel.LICENSE_MODEL_FLOATING);
+        Map<Target, Long> seatsOf = Map.of(Target.A, 10L, Target.A1, 5L, Target.A2, 2L, Target.B, 5L);
+        for (Target t : List.of(Target.A, Target.A1, Target.A2, Target.B)) {
+            w.root().setDedicatedLicenses(SetDedicatedLicensesRequest.newBuilder().setOrgId(org(t)).setProduct(SEATS)
+                    .setLicenses(seatsOf.get(t)).build());
+        }
+        for (Target t : Target.values()) {
+            w.grant(account(t), SEATS, users.get(t));
+            String spare = "spare-" + t.name().toLowerCase();
+            w.root().upsertUser(UpsertUserRequest.newBuilder().setAccountId(account(t)).setUserId(spare)
+                    .setAssignedOrgId(Target.NODES.contains(t) ? org(t) : "").build());
+            spares.put(t, spare);
+        }
         licenseFile = w.root().issueOfflineLicense(IssueOfflineLicenseRequest.newBuilder().setAccountId("acme")
                 .setMachineId("m-offline").build()).getLicenseFile();
     }

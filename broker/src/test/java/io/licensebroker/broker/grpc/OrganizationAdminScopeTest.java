@@ -14,14 +14,18 @@ import io.licensebroker.proto.v1.DeactivateMachineRequest;
 import io.licensebroker.proto.v1.GetLicenseUsageRequest;
 import io.licensebroker.proto.v1.GetSubscriptionRequest;
 import io.licensebroker.proto.v1.GetUsagePolicyRequest;
+import io.licensebroker.proto.v1.GrantLicenseRequest;
 import io.licensebroker.proto.v1.IssueOfflineLicenseRequest;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import io.licensebroker.proto.v1.LicenseAdminGrpc.LicenseAdminBlockingStub;
 import io.licensebroker.proto.v1.ListAccountsRequest;
+import io.licensebroker.proto.v1.ListActivationsRequest;
+import io.licensebroker.proto.v1.ListLicensedUsersRequest;
 import io.licensebroker.proto.v1.ListMachinesRequest;
 import io.licensebroker.proto.v1.ListOrganizationsRequest;
 import io.licensebroker.proto.v1.ListSessionsRequest;
 import io.licensebroker.proto.v1.ListUsersRequest;
+import io.licensebroker.proto.v1.RemoveLicenseRequest;
 import io.licensebroker.proto.v1.RestoreDefaultUsagePolicyRequest;
 import io.licensebroker.proto.v1.RevokeAdminTokenRequest;
 import io.licensebroker.proto.v1.RevokeApiKeyRequest;
@@ -30,6 +34,7 @@ import io.licensebroker.proto.v1.SetDedicatedLicensesRequest;
 import io.licensebroker.proto.v1.SetSubscriptionRequest;
 import io.licensebroker.proto.v1.SetUsagePolicyRequest;
 import io.licensebroker.proto.v1.TerminateSessionRequest;
+import io.licensebroker.proto.v1.TransferLicenseRequest;
 import io.licensebroker.proto.v1.UpsertUserRequest;
 import io.licensebroker.proto.v1.UsagePolicy;
 import io.licensebroker.proto.v1.VerifyOfflineLicenseRequest;
@@ -171,6 +176,30 @@ final class OrganizationAdminScopeTest {
                         .setMachineId("m-" + t.name().toLowerCase()).build()));
         row("IssueOfflineLicense", "", Rule.WHOLE_ACCOUNT, ACCOUNTS,
                 (s, f, t) -> s.issueOfflineLicense(IssueOfflineLicenseRequest.newBuilder().setAccountId(f.account(t)).setMachineId("m-new").build()));
+        // Seats: ACCOUNT, OTHER_ACCOUNT name the account pool of acme, of globex.
+        row("GrantLicense", "from the target's pool", Rule.SUBTREE, EVERYWHERE,
+                (s, f, t) -> s.grantLicense(GrantLicenseRequest.newBuilder().setAccountId(f.account(t)).setProduct(OrgTreeWorld.SEATS)
+                        .setUserId(f.spares.get(t == OTHER_ACCOUNT ? OTHER_ACCOUNT : ACCOUNT)).setPoolId(f.pool(t)).build()));
+        row("GrantLicense", "from the default pool of a user assigned to the target", Rule.SUBTREE, EVERYWHERE,
+                (s, f, t) -> s.grantLicense(GrantLicenseRequest.newBuilder().setAccountId(f.account(t)).setProduct(OrgTreeWorld.SEATS)
+                        .setUserId(f.spares.get(t)).build()));
+        row("RemoveLicense", "the seat of the target's user", Rule.SUBTREE, EVERYWHERE,
+                (s, f, t) -> s.removeLicense(RemoveLicenseRequest.newBuilder().setAccountId(f.account(t)).setProduct(OrgTreeWorld.SEATS)
+                        .setUserId(f.users.get(t)).build()));
+        row("TransferLicense", "the seat of the target's user, to a user without one", Rule.SUBTREE, EVERYWHERE,
+                (s, f, t) -> s.transferLicense(TransferLicenseRequest.newBuilder().setAccountId(f.account(t)).setProduct(OrgTreeWorld.SEATS)
+                        .setFromUserId(f.users.get(t)).setToUserId(f.spares.get(t)).build()));
+        // Not on B: the seat of A2 is outside B's subtree whatever the target.
+        row("TransferLicense", "a seat of A2 into the target's pool", Rule.SUBTREE, EnumSet.of(A, A1, A2, ACCOUNT),
+                (s, f, t) -> s.transferLicense(TransferLicenseRequest.newBuilder().setAccountId("acme").setProduct(OrgTreeWorld.SEATS)
+                        .setFromUserId(f.users.get(A2)).setToUserId(f.spares.get(ACCOUNT)).setPoolId(f.pool(t)).build()));
+        row("ListLicensedUsers", "every pool", Rule.OWN_ACCOUNT, ACCOUNTS,
+                (s, f, t) -> s.listLicensedUsers(ListLicensedUsersRequest.newBuilder().setAccountId(f.account(t)).setProduct(OrgTreeWorld.SEATS).build()));
+        row("ListLicensedUsers", "the target's pool", Rule.SUBTREE, EVERYWHERE,
+                (s, f, t) -> s.listLicensedUsers(ListLicensedUsersRequest.newBuilder().setAccountId(f.account(t)).setProduct(OrgTreeWorld.SEATS)
+                        .setPoolId(f.pool(t)).build()));
+        row("ListActivations", "", Rule.OWN_ACCOUNT, ACCOUNTS,
+                (s, f, t) -> s.listActivations(ListActivationsRequest.newBuilder().setAccountId(f.account(t)).setProduct(OrgTreeWorld.SEATS).build()));
         row("VerifyOfflineLicense", "", Rule.ANY_WHOLE_ACCOUNT_ADMIN, NO_TARGET,
                 (s, f, t) -> s.verifyOfflineLicense(VerifyOfflineLicenseRequest.newBuilder().setLicenseFile(f.licenseFile).build()));
     }
@@ -258,6 +287,9 @@ final class OrganizationAdminScopeTest {
             state.add(root.getUsagePolicy(GetUsagePolicyRequest.newBuilder().setAccountId(account).build()));
             state.add(root.listSessions(ListSessionsRequest.newBuilder().setAccountId(account).setPageSize(1000).build()));
             state.add(root.listMachines(ListMachinesRequest.newBuilder().setAccountId(account).build()));
+            state.add(root.getLicenseUsage(GetLicenseUsageRequest.newBuilder().setAccountId(account).setProduct(OrgTreeWorld.SEATS).build()));
+            state.add(root.listLicensedUsers(ListLicensedUsersRequest.newBuilder().setAccountId(account).setProduct(OrgTreeWorld.SEATS)
+                    .setPageSize(1000).build()));
         }
         for (String credential : f.credentials()) {
             state.add(f.w.service.authenticate(credential).toCompletableFuture().join().isPresent());

@@ -4,23 +4,31 @@ import io.grpc.Status;
 import io.licensebroker.broker.core.Principal;
 import io.licensebroker.broker.core.Role;
 import io.licensebroker.broker.grpc.OrgTreeWorld.Caller;
+import io.licensebroker.proto.v1.ActivateLicenseRequest;
 import io.licensebroker.proto.v1.AdminRole;
 import io.licensebroker.proto.v1.CreateAdminTokenRequest;
 import io.licensebroker.proto.v1.CreateAdminTokenResponse;
 import io.licensebroker.proto.v1.CreateOrganizationRequest;
 import io.licensebroker.proto.v1.GetLicenseUsageRequest;
+import io.licensebroker.proto.v1.GrantLicenseRequest;
 import io.licensebroker.proto.v1.LicenseAdminGrpc.LicenseAdminBlockingStub;
 import io.licensebroker.proto.v1.LicenseUsage;
+import io.licensebroker.proto.v1.LicensedUser;
+import io.licensebroker.proto.v1.ListActivationsRequest;
+import io.licensebroker.proto.v1.ListActivationsResponse;
+import io.licensebroker.proto.v1.ListLicensedUsersRequest;
 import io.licensebroker.proto.v1.ListOrganizationsRequest;
 import io.licensebroker.proto.v1.ListSessionsRequest;
 import io.licensebroker.proto.v1.ListUsersRequest;
 import io.licensebroker.proto.v1.Organization;
 import io.licensebroker.proto.v1.PoolRow;
+import io.licensebroker.proto.v1.RemoveLicenseRequest;
 import io.licensebroker.proto.v1.RevokeAdminTokenRequest;
 import io.licensebroker.proto.v1.RevokeAdminTokenResponse;
 import io.licensebroker.proto.v1.Session;
 import io.licensebroker.proto.v1.SetDedicatedLicensesRequest;
 import io.licensebroker.proto.v1.TerminateSessionRequest;
+import io.licensebroker.proto.v1.TransferLicenseRequest;
 import io.licensebroker.proto.v1.UpsertUserRequest;
 import io.licensebroker.proto.v1.User;
 import org.junit.jupiter.api.Test;
@@ -31,6 +39,7 @@ import java.util.Optional;
 import static io.licensebroker.broker.grpc.OrgTreeWorld.Target.A;
 import static io.licensebroker.broker.grpc.OrgTreeWorld.Target.A1;
 import static io.licensebroker.broker.grpc.OrgTreeWorld.Target.A2;
+import static io.licensebroker.broker.grpc.OrgTreeWorld.Target.ACCOUNT;
 import static io.licensebroker.broker.grpc.OrgTreeWorld.Target.B;
 import static io.licensebroker.broker.grpc.Refusals.assertDenied;
 import static io.licensebroker.broker.grpc.Refusals.assertInvalid;
@@ -103,7 +112,7 @@ final class OrganizationAdminTest {
 
             assertEquals(List.of(f.org(A1), f.org(A2)), a1.listOrganizations(ListOrganizationsRequest.newBuilder().setAccountId("acme").build())
                     .getOrganizationsList().stream().map(Organization::getOrgId).toList());
-            assertEquals(List.of(f.users.get(A1), f.users.get(A2)), a1.listUsers(ListUsersRequest.newBuilder().setAccountId("acme").build())
+            assertEquals(List.of(f.spares.get(A1), f.spares.get(A2), f.users.get(A1), f.users.get(A2)), a1.listUsers(ListUsersRequest.newBuilder().setAccountId("acme").build())
                     .getUsersList().stream().map(User::getUserId).sorted().toList());
             assertEquals(List.of(f.sessions.get(A1), f.sessions.get(A2)).stream().sorted().toList(),
                     a1.listSessions(ListSessionsRequest.newBuilder().setAccountId("acme").build())
@@ -188,6 +197,43 @@ final class OrganizationAdminTest {
                     .setAssignedOrgId(f.org(A1)).addProjectOrgIds(f.org(A)).build()));
 
             assertEquals(before, f.w.root().listUsers(ListUsersRequest.newBuilder().setAccountId("acme").build()).getUsersList());
+        }
+    }
+
+    @Test
+    void itGrantsListsAndTransfersTheSeatsOfItsSubtree() {
+        try (OrgTreeWorld f = new OrgTreeWorld()) {
+            LicenseAdminBlockingStub a1 = f.as(Caller.ORG_ADMIN_OF_A1);
+            String kse = OrgTreeWorld.SEATS;
+
+            assertEquals(f.org(A2), a1.grantLicense(GrantLicenseRequest.newBuilder().setAccountId("acme").setProduct(kse)
+                    .setUserId(f.spares.get(A2)).build()).getPoolId(), "the default: the user's assigned organization");
+            assertEquals(f.org(A1), a1.grantLicense(GrantLicenseRequest.newBuilder().setAccountId("acme").setProduct(kse)
+                    .setUserId(f.spares.get(B)).setPoolId(f.org(A1)).build()).getPoolId(), "a named pool of its subtree, for anyone");
+            assertEquals(List.of(f.spares.get(A2), f.spares.get(B), f.users.get(A1), f.users.get(A2)),
+                    a1.listLicensedUsers(ListLicensedUsersRequest.newBuilder().setAccountId("acme").setProduct(kse).build())
+                            .getLicensedUsersList().stream().map(LicensedUser::getUserId).sorted().toList());
+
+            LicensedUser moved = a1.transferLicense(TransferLicenseRequest.newBuilder().setAccountId("acme").setProduct(kse)
+                    .setFromUserId(f.users.get(A2)).setToUserId(f.spares.get(ACCOUNT)).build());
+            assertEquals(f.org(A2), moved.getPoolId(), "the seat stays in its pool");
+            assertEquals(false, a1.removeLicense(RemoveLicenseRequest.newBuilder().setAccountId("acme").setProduct(kse)
+                    .setUserId(f.users.get(A2)).build()).getRemoved(), "no seat any more: nothing to remove, no refusal");
+            assertDenied(() -> a1.transferLicense(TransferLicenseRequest.newBuilder().setAccountId("acme").setProduct(kse)
+                    .setFromUserId(f.spares.get(ACCOUNT)).setToUserId(f.users.get(A2)).setPoolId(f.org(A)).build()));
+        }
+    }
+
+    @Test
+    void itSeesTheActivationsOfItsSubtreeOnly() {
+        try (OrgTreeWorld f = new OrgTreeWorld()) {
+            for (var t : List.of(A, A1, B)) {
+                f.w.agent(f.keys.get(t)).activateLicense(ActivateLicenseRequest.newBuilder().setProduct(OrgTreeWorld.SEATS)
+                        .setMachineId("m-" + t.name().toLowerCase()).build());
+            }
+            ListActivationsResponse seen = f.as(Caller.ORG_ADMIN_OF_A).listActivations(ListActivationsRequest.newBuilder()
+                    .setAccountId("acme").setProduct(OrgTreeWorld.SEATS).build());
+            assertEquals(List.of(f.org(A), f.org(A1)), seen.getActivationsList().stream().map(a -> a.getPoolId()).sorted().toList());
         }
     }
 

@@ -79,7 +79,14 @@ final class ValidationTest {
                         List.of("", "n".repeat(201), "😀".repeat(201), "a\tb", "a\nb", "a\u0000b", "a\u0085b", "   ")),
                 boundary("page_token", "page_token", Validation::pageToken,
                         List.of("", "acme.abc", "t".repeat(200)),
-                        List.of("t".repeat(201), "a\u0001"))
+                        List.of("t".repeat(201), "a\u0001")),
+                boundary("an activation page_token (an activation id: up to a session id's length)", "page_token",
+                        v -> Validation.pageToken(v, Validation.MAX_SESSION_ID),
+                        List.of("", "acme.abc", "t".repeat(Validation.MAX_SESSION_ID)),
+                        List.of("t".repeat(Validation.MAX_SESSION_ID + 1), "é")),
+                boundary("from_user_id", "from_user_id", v -> Validation.userId(v, "from_user_id"),
+                        List.of("u", "first.last+tag@example.com", "u".repeat(128)),
+                        List.of("", "u".repeat(129), "a b"))
         ).flatMap(Stream::of);
     }
 

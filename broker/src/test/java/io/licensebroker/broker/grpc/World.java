@@ -19,6 +19,9 @@ import io.licensebroker.proto.v1.CreateAdminTokenRequest;
 import io.licensebroker.proto.v1.CreateApiKeyRequest;
 import io.licensebroker.proto.v1.CreateOrganizationRequest;
 import io.licensebroker.proto.v1.GetLicenseUsageRequest;
+import io.licensebroker.proto.v1.GrantLicenseRequest;
+import io.licensebroker.proto.v1.LicenseModel;
+import io.licensebroker.proto.v1.LicensedUser;
 import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import io.licensebroker.proto.v1.LicenseBrokerGrpc;
 import io.licensebroker.proto.v1.LicenseUsage;
@@ -140,6 +143,18 @@ final class World implements AutoCloseable {
     void subscribe(String account, long licenses, long machineQuota, Timestamp expiresAt) {
         root().setSubscription(SetSubscriptionRequest.newBuilder().setAccountId(account)
                 .setLicenses(licenses).setMachineQuota(machineQuota).setExpiresAt(expiresAt).build());
+    }
+
+    /** A seat subscription (NODE_LOCKED or FLOATING) of {@code product}, a year long. */
+    void seats(String account, String product, long licenses, long machineQuota, LicenseModel model) {
+        root().setSubscription(SetSubscriptionRequest.newBuilder().setAccountId(account).setProduct(product)
+                .setLicenses(licenses).setMachineQuota(machineQuota).setExpiresAt(inFuture(Duration.ofDays(365)))
+                .setLicenseModel(model).build());
+    }
+
+    /** Grants {@code user} a seat of {@code product} from its default pool. */
+    LicensedUser grant(String account, String product, String user) {
+        return root().grantLicense(GrantLicenseRequest.newBuilder().setAccountId(account).setProduct(product).setUserId(user).build());
     }
 
     String accountAdmin(String account) {
