@@ -120,6 +120,19 @@ public abstract class SeatStoreContractTest {
     // ---------------------------------------------------------------- granting
 
     @Test
+    void aSeatIsFoundByItsUserWhileHeld() {
+        String a = account("find", LicenseModel.FLOATING, 3, 10, 2);
+        grant(a, "u1", null);
+
+        assertEquals(a, ok(store.seat(a, KSE, "u1", now())).orElseThrow().poolId());
+        assertEquals(java.util.Optional.empty(), ok(store.seat(a, KSE, "u2", now())), "a user without a seat");
+        assertEquals(java.util.Optional.empty(), ok(store.seat(a, "TESTOPS", "u1", now())), "another product");
+        ok(store.removeLicense(a, KSE, "u1", now()));
+        assertEquals(java.util.Optional.empty(), ok(store.seat(a, KSE, "u1", now())), "a removed seat");
+        assertEquals(Reason.ACCOUNT_NOT_FOUND, denied(store.seat("AC-" + run + "-none", KSE, "u1", now())));
+    }
+
+    @Test
     void seatsAreGrantedUpToTheQuotaAndOneMoreIsRefused() {
         String a = account("quota", LicenseModel.NODE_LOCKED, 3, 10, 4);
         for (int i = 1; i <= 3; i++) {
