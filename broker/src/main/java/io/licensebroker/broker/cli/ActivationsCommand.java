@@ -5,6 +5,7 @@ import io.licensebroker.proto.v1.Activation;
 import io.licensebroker.proto.v1.ListActivationsRequest;
 import io.licensebroker.proto.v1.ListActivationsResponse;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code activations list}: seats in use on machines, the product documents' "Online Licenses". */
@@ -26,29 +27,16 @@ final class ActivationsCommand extends CommandGroup {
         @Option(names = "--user", paramLabel = "<user-id>", description = "only this user's activations")
         String user = "";
 
-        @Option(names = "--page-size", paramLabel = "<n>", description = "1..1000 (default 100)")
-        int pageSize;
-
-        @Option(names = "--page-token", paramLabel = "<token>", description = "the next page token of a previous page")
-        String pageToken = "";
-
-        @Option(names = "--all", description = "follow the pages to the end")
-        boolean all;
+        @Mixin
+        Paging paging = new Paging();
 
         @Override
         int run(LicenseAdminClient admin, Output out) {
             ListActivationsRequest.Builder request = ListActivationsRequest.newBuilder().setAccountId(account).setProduct(product)
-                    .setUserId(user).setPageSize(pageSize).setPageToken(pageToken);
-            ListActivationsResponse page = admin.listActivations(request.build());
-            if (all) {
-                ListActivationsResponse.Builder everything = page.toBuilder();
-                while (!page.getNextPageToken().isEmpty()) {
-                    page = admin.listActivations(request.setPageToken(page.getNextPageToken()).build());
-                    everything.addAllActivations(page.getActivationsList());
-                }
-                page = everything.setNextPageToken("").build();
-            }
-            ListActivationsResponse shown = page;
+                    .setUserId(user).setPageSize(paging.pageSize);
+            ListActivationsResponse shown = paging.fetch(token -> admin.listActivations(request.setPageToken(token).build()),
+                    ListActivationsResponse::getNextPageToken, (page, next) -> page.toBuilder()
+                            .addAllActivations(next.getActivationsList()).setNextPageToken(next.getNextPageToken()).build());
             out.print(shown, w -> {
                 TextTable t = new TextTable().text("Activation id").text("User").text("Machine").text("Product").text("Pool")
                         .text("Activated").text("Lease expires");

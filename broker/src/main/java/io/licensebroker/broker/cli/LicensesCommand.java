@@ -6,6 +6,7 @@ import io.licensebroker.proto.v1.ListLicensedUsersRequest;
 import io.licensebroker.proto.v1.ListLicensedUsersResponse;
 import io.licensebroker.proto.v1.RemoveLicenseResponse;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.List;
@@ -103,29 +104,16 @@ final class LicensesCommand extends CommandGroup {
         @Option(names = "--pool", paramLabel = "<pool-id>", description = "only seats of this pool")
         String pool = "";
 
-        @Option(names = "--page-size", paramLabel = "<n>", description = "1..1000 (default 100)")
-        int pageSize;
-
-        @Option(names = "--page-token", paramLabel = "<token>", description = "the next page token of a previous page")
-        String pageToken = "";
-
-        @Option(names = "--all", description = "follow the pages to the end")
-        boolean all;
+        @Mixin
+        Paging paging = new Paging();
 
         @Override
         int run(LicenseAdminClient admin, Output out) {
             ListLicensedUsersRequest.Builder request = ListLicensedUsersRequest.newBuilder().setAccountId(account).setProduct(product)
-                    .setPoolId(pool).setPageSize(pageSize).setPageToken(pageToken);
-            ListLicensedUsersResponse page = admin.listLicensedUsers(request.build());
-            if (all) {
-                ListLicensedUsersResponse.Builder everything = page.toBuilder();
-                while (!page.getNextPageToken().isEmpty()) {
-                    page = admin.listLicensedUsers(request.setPageToken(page.getNextPageToken()).build());
-                    everything.addAllLicensedUsers(page.getLicensedUsersList());
-                }
-                page = everything.setNextPageToken("").build();
-            }
-            ListLicensedUsersResponse shown = page;
+                    .setPoolId(pool).setPageSize(paging.pageSize);
+            ListLicensedUsersResponse shown = paging.fetch(token -> admin.listLicensedUsers(request.setPageToken(token).build()),
+                    ListLicensedUsersResponse::getNextPageToken, (page, next) -> page.toBuilder()
+                            .addAllLicensedUsers(next.getLicensedUsersList()).setNextPageToken(next.getNextPageToken()).build());
             out.print(shown, w -> {
                 table(shown.getLicensedUsersList()).print(w);
                 Output.nextPage(w, shown.getNextPageToken());

@@ -6,6 +6,7 @@ import io.licensebroker.proto.v1.ListSessionsResponse;
 import io.licensebroker.proto.v1.Session;
 import io.licensebroker.proto.v1.TerminateSessionResponse;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -30,29 +31,16 @@ final class SessionsCommand extends CommandGroup {
         @Option(names = "--product", paramLabel = "<product>", description = "only sessions of this product (default: every product)")
         String product = "";
 
-        @Option(names = "--page-size", paramLabel = "<n>", description = "1..1000 (default 100)")
-        int pageSize;
-
-        @Option(names = "--page-token", paramLabel = "<token>", description = "the next page token of a previous page")
-        String pageToken = "";
-
-        @Option(names = "--all", description = "follow the pages to the end")
-        boolean all;
+        @Mixin
+        Paging paging = new Paging();
 
         @Override
         int run(LicenseAdminClient admin, Output out) {
             ListSessionsRequest.Builder request = ListSessionsRequest.newBuilder().setAccountId(account).setPoolId(pool)
-                    .setUserId(user).setMachineId(machine).setProduct(product).setPageSize(pageSize).setPageToken(pageToken);
-            ListSessionsResponse page = admin.listSessions(request.build());
-            if (all) {
-                ListSessionsResponse.Builder everything = page.toBuilder();
-                while (!page.getNextPageToken().isEmpty()) {
-                    page = admin.listSessions(request.setPageToken(page.getNextPageToken()).build());
-                    everything.addAllSessions(page.getSessionsList());
-                }
-                page = everything.setNextPageToken("").build();
-            }
-            ListSessionsResponse shown = page;
+                    .setUserId(user).setMachineId(machine).setProduct(product).setPageSize(paging.pageSize);
+            ListSessionsResponse shown = paging.fetch(token -> admin.listSessions(request.setPageToken(token).build()),
+                    ListSessionsResponse::getNextPageToken, (page, next) -> page.toBuilder()
+                            .addAllSessions(next.getSessionsList()).setNextPageToken(next.getNextPageToken()).build());
             out.print(shown, w -> {
                 TextTable t = new TextTable().text("Session id").text("User").text("Machine").text("Product").text("Pool")
                         .text("Fallback").text("Started").text("Lease expires");

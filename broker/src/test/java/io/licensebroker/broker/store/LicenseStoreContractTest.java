@@ -20,13 +20,9 @@ import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.broker.core.Subscription;
 import io.licensebroker.broker.core.UsagePolicy;
 import io.licensebroker.broker.core.User;
-import io.licensebroker.testkit.MutableClock;
 import io.licensebroker.broker.testing.UsageInvariants;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -37,7 +33,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -53,58 +48,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * volatile, embedded durable, Redis...) subclasses this suite with its factory. Account ids are
  * unique per test so stores that outlive a test (a shared server) can run it too.
  */
-public abstract class LicenseStoreContractTest {
+public abstract class LicenseStoreContractTest extends StoreSuite {
     protected static final String KRE = "KRE";
-    protected static final Duration TTL = Duration.ofSeconds(60);
     protected static final Duration MAX_OFFLINE = Duration.ofDays(60);
-    private static final SecureRandom RANDOM = new SecureRandom();
-
-    protected MutableClock clock;
-    protected LicenseStore store;
-    /** Distinguishes this test's accounts from any other test's on a shared store. */
-    protected final String run = Ids.random(RANDOM, 8).toUpperCase();
-
-    /** A new, empty store reading time from {@code clock} where it needs time of its own. */
-    protected abstract LicenseStore newStore(MutableClock clock);
-
-    @BeforeEach
-    void openStore() {
-        clock = MutableClock.at("2030-01-01T00:00:00Z");
-        store = newStore(clock);
-    }
-
-    @AfterEach
-    void closeStore() {
-        if (store != null) {
-            store.close();
-        }
-    }
 
     // ---------------------------------------------------------------- helpers
-
-    public static <T> T join(CompletionStage<T> stage) {
-        try {
-            return stage.toCompletableFuture().get(20, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new AssertionError("the store did not answer: " + e, e);
-        }
-    }
-
-    public static <T> T ok(CompletionStage<Decision<T>> stage) {
-        Decision<T> d = join(stage);
-        if (!d.isGranted()) {
-            fail("expected granted, got " + d);
-        }
-        return d.value();
-    }
-
-    public static Reason denied(CompletionStage<? extends Decision<?>> stage) {
-        Decision<?> d = join(stage);
-        if (d instanceof Decision.Denied<?> denied) {
-            return denied.reason();
-        }
-        throw new AssertionError("expected a denial, got " + d);
-    }
 
     protected String acct(String name) {
         return "AC-" + run + "-" + name;

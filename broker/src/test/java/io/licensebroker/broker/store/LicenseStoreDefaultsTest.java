@@ -22,8 +22,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
-import static io.licensebroker.broker.store.LicenseStoreContractTest.denied;
-import static io.licensebroker.broker.store.LicenseStoreContractTest.ok;
+import static io.licensebroker.broker.store.StoreSuite.denied;
+import static io.licensebroker.broker.store.StoreSuite.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**

@@ -16,20 +16,13 @@ import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.SeatQuery;
 import io.licensebroker.broker.core.Session;
 import io.licensebroker.broker.testing.UsageInvariants;
-import io.licensebroker.testkit.MutableClock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.licensebroker.broker.store.LicenseStoreContractTest.denied;
-import static io.licensebroker.broker.store.LicenseStoreContractTest.join;
-import static io.licensebroker.broker.store.LicenseStoreContractTest.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -41,30 +34,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * interface only; each store subclasses it with its factory, like {@link LicenseStoreContractTest}.
  * After every change the test checks the invariant on the store's own usage table.
  */
-public abstract class SeatStoreContractTest {
+public abstract class SeatStoreContractTest extends StoreSuite {
     protected static final String KSE = "KSE";
     protected static final String KRE = "KRE";
-    protected static final Duration TTL = Duration.ofSeconds(60);
-    private static final SecureRandom RANDOM = new SecureRandom();
-
-    protected MutableClock clock;
-    protected LicenseStore store;
-    protected final String run = Ids.random(RANDOM, 8).toUpperCase();
-
-    protected abstract LicenseStore newStore(MutableClock clock);
-
-    @BeforeEach
-    void openStore() {
-        clock = MutableClock.at("2030-01-01T00:00:00Z");
-        store = newStore(clock);
-    }
-
-    @AfterEach
-    void closeStore() {
-        if (store != null) {
-            store.close();
-        }
-    }
 
     // ---------------------------------------------------------------- helpers
 

@@ -26,8 +26,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
-import static io.licensebroker.broker.store.LicenseStoreContractTest.denied;
-import static io.licensebroker.broker.store.LicenseStoreContractTest.ok;
+import static io.licensebroker.broker.store.StoreSuite.denied;
+import static io.licensebroker.broker.store.StoreSuite.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
