@@ -61,9 +61,14 @@ public final class UsageInvariants {
                 out.add(r.poolId() + ": available " + r.available() + " != pool - in_use");
             }
         }
-        if (usage.subscription() != null && account.dedicated() != usage.licenses() - usage.offlineLicenses()) {
+        // A node-locked product's offline licenses bind seats: they take no license of their own.
+        if (usage.subscription() != null && !usage.subscription().model().isSeat()
+                && account.dedicated() != usage.licenses() - usage.offlineLicenses()) {
             out.add("account dedicated " + account.dedicated() + " != licenses " + usage.licenses()
                     + " - offline " + usage.offlineLicenses());
+        }
+        if (usage.subscription() != null && usage.subscription().model().isSeat() && account.dedicated() != usage.licenses()) {
+            out.add("account dedicated " + account.dedicated() + " != licenses " + usage.licenses() + " (seat product)");
         }
         return out;
     }
