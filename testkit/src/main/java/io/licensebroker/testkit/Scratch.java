@@ -32,6 +32,25 @@ public final class Scratch implements AutoCloseable {
         return path.toString();
     }
 
+    /**
+     * Copies a directory tree as it is on disk at this moment: with a store still running on
+     * {@code from}, the copy is what a crash (SIGKILL, power loss after fsync) would leave.
+     */
+    public static void copyTree(Path from, Path to) {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path p : files.sorted(Comparator.naturalOrder()).toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Deletes the directory; again is a no-op. */
     @Override
     public void close() {

@@ -309,7 +309,7 @@ public final class AccountLedger {
      */
     public List<String> invariantViolations() {
         List<String> out = new ArrayList<>();
-        config.checkPools(sessions.countByPool(), out);
+        PoolInvariants.check(config, sessions.countByPool(), out);
         return out;
     }
 

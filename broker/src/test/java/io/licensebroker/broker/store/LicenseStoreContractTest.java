@@ -82,7 +82,7 @@ public abstract class LicenseStoreContractTest {
 
     // ---------------------------------------------------------------- helpers
 
-    protected static <T> T join(CompletionStage<T> stage) {
+    public static <T> T join(CompletionStage<T> stage) {
         try {
             return stage.toCompletableFuture().get(20, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -90,7 +90,7 @@ public abstract class LicenseStoreContractTest {
         }
     }
 
-    protected static <T> T ok(CompletionStage<Decision<T>> stage) {
+    public static <T> T ok(CompletionStage<Decision<T>> stage) {
         Decision<T> d = join(stage);
         if (!d.isGranted()) {
             fail("expected granted, got " + d);
@@ -98,7 +98,7 @@ public abstract class LicenseStoreContractTest {
         return d.value();
     }
 
-    protected static Reason denied(CompletionStage<? extends Decision<?>> stage) {
+    public static Reason denied(CompletionStage<? extends Decision<?>> stage) {
         Decision<?> d = join(stage);
         if (d instanceof Decision.Denied<?> denied) {
             return denied.reason();

@@ -61,14 +61,11 @@ public final class UsageInvariants {
                 out.add(r.poolId() + ": available " + r.available() + " != pool - in_use");
             }
         }
-        // A node-locked product's offline licenses bind seats: they take no license of their own.
-        if (usage.subscription() != null && !usage.subscription().model().isSeat()
-                && account.dedicated() != usage.licenses() - usage.offlineLicenses()) {
+        // A seat product's offline licenses bind seats, which count in in_use: they take no license of their own.
+        long offlineTaken = usage.subscription() != null && usage.subscription().model().isSeat() ? 0 : usage.offlineLicenses();
+        if (usage.subscription() != null && account.dedicated() != usage.licenses() - offlineTaken) {
             out.add("account dedicated " + account.dedicated() + " != licenses " + usage.licenses()
-                    + " - offline " + usage.offlineLicenses());
-        }
-        if (usage.subscription() != null && usage.subscription().model().isSeat() && account.dedicated() != usage.licenses()) {
-            out.add("account dedicated " + account.dedicated() + " != licenses " + usage.licenses() + " (seat product)");
+                    + " - offline " + offlineTaken);
         }
         return out;
     }

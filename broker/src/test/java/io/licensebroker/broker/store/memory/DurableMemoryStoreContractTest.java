@@ -15,6 +15,7 @@ import io.licensebroker.broker.core.UsagePolicy;
 import io.licensebroker.broker.core.User;
 import io.licensebroker.broker.store.LicenseStoreContractTest;
 import io.licensebroker.testkit.MutableClock;
+import io.licensebroker.testkit.Scratch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,25 +79,10 @@ class DurableMemoryStoreContractTest extends LicenseStoreContractTest {
      * flushed), opened by a new store. Every change acknowledged so far must be in it.
      */
     private MemoryStore crashCopy() {
-        copyTree(dir, crashDir);
+        Scratch.copyTree(dir, crashDir);
         MemoryStore crashed = open(crashDir);
         others.add(crashed);
         return crashed;
-    }
-
-    private static void copyTree(Path from, Path to) {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path p : files.sorted(Comparator.naturalOrder()).toList()) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     // ---------------------------------------------------------------- what a store holds
