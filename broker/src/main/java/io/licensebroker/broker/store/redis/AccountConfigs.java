@@ -44,7 +44,12 @@ import static java.util.concurrent.CompletableFuture.completedFuture;
  * one guard per pool the change made smaller ("its live sessions stay within its new size"). The
  * apply script takes it only if the version and every guard still hold; otherwise the node reads
  * again and the core decides again. So Redis decides nothing, and every rule, refusal and word is
- * the core's, exactly as the embedded store says it.
+ * the core's, exactly as the embedded store says it. Besides what the events say, apply.lua does
+ * the store's upkeep of them: sessions and floating activations move with a revoke, the lease of
+ * a removed floating seat ends, and a model change holds only while the product has no sessions.
+ *
+ * <p>A node runs its changes of one account one after another ({@link #change}): it never
+ * contends with itself, so {@link #MAX_ATTEMPTS} is spent only on other nodes' changes.
  */
 final class AccountConfigs {
     /**

@@ -53,7 +53,8 @@ import java.util.function.Supplier;
  * is decided on this node over the account's versioned configuration and applied by one generic
  * script only if the version and the change's counter guards still hold ({@link AccountConfigs});
  * acquire, renew, release, terminate and expiry are small scripts over session and counter keys
- * ({@link RedisSessions}, {@link LeaseReaper}). Each runs atomically on the account's slot, with
+ * ({@link RedisSessions}, {@link LeaseReaper}); seats are configuration, and a floating activation a
+ * lease ({@link RedisSeats}). Each runs atomically on the account's slot, with
  * named arguments and replies ({@link ScriptRunner}). Keys are laid out in {@link Keys}.
  *
  * <p>Time: with {@link TimeSource#SERVER} (production) leases, expiry and every other "now" of a
