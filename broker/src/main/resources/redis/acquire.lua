@@ -12,24 +12,13 @@ local refused = not_at(REQ.version)
 if refused then
   return refused
 end
--- Exactly once: the Redis client re-sends a command that was in flight when its connection
--- dropped. The session id was chosen by the caller for this one call, so finding it means this
--- is that re-send: answer what the first run did instead of granting a second license.
+-- A re-send answers what the first run did instead of granting a second license.
 local sid = REQ.sid
-local first = redis.call('HGET', key('s:' .. sid), 'e')
-if first then
-  if NOW < tonumber(first) then
-    return {outcome = 'ok', session = session_reply(sid), reindex = '0'}
-  end
-  return gone(sid)
+local again = resent(sid)
+if again then
+  return again
 end
-if redis.call('EXISTS', key('t:' .. sid)) == 1 then
-  return gone(sid)
-end
-local lease = tonumber(REQ.lease)
-if SERVER_TIME then
-  lease = NOW + tonumber(REQ.lease_ms)
-end
+local lease = lease_end()
 -- A lease that ran out frees its license now, not at the reaper's next pass.
 expire_due(16)
 if REQ.expires and NOW >= tonumber(REQ.expires) then
@@ -98,12 +87,4 @@ redis.call('SADD', key('mx:' .. product .. ':' .. machine), sid)
 if request ~= '' then
   redis.call('HSET', key('rq'), user .. '\n' .. request, sid)
 end
--- "ri" is the lowest lease end the node was last asked to put into the global reap index; a
--- lease that ends earlier must go there too (the node does that after this script).
-local indexed = redis.call('HGET', KEYS[1], 'ri')
-local reindex = '0'
-if not indexed or lease < tonumber(indexed) then
-  redis.call('HSET', KEYS[1], 'ri', str(lease))
-  reindex = '1'
-end
-return {outcome = 'ok', session = session_reply(sid), reindex = reindex}
+return {outcome = 'ok', session = session_reply(sid), reindex = reindex_for(lease)}

@@ -8,9 +8,12 @@
 --   products     product codes to add to "prods" (what monitoring walks)
 --   guards       [{product, pool, max}]: the pool's live sessions must be at most max
 --   machine      {product, id, quota}: register the machine unless it is, if fewer than quota are
---   moves        [{product, from [pools], to}]: every live session of those pools goes to pool 'to'
+--   moves        [{product, from [pools], to}]: every live session and floating activation of
+--                those pools goes to pool 'to'
 --   end_machine  {product, id, cause, unregister}: end the machine's live sessions with that
 --                cause, then remove its registration if unregister; nothing when not registered
+--   end_leases   [{product, user, cause}]: end the live floating activation of that user's seat
+--                (the core removed the seat)
 -- Outcomes: ok {version, ended, unregistered}, stale {version, config}, guard {which}.
 local refused = not_at(REQ.version)
 if refused then
@@ -38,14 +41,17 @@ if register then
   redis.call('HSET', key('mc:' .. m.product), m.id, str(seq) .. '|' .. str(NOW))
 end
 for _, move in ipairs(REQ.moves or {}) do
-  local target = key('ps:' .. move.product .. ':' .. move.to)
-  for _, pool in ipairs(move.from) do
-    local set = key('ps:' .. move.product .. ':' .. pool)
-    for _, sid in ipairs(redis.call('SMEMBERS', set)) do
-      redis.call('HSET', key('s:' .. sid), 'o', move.to)
-      redis.call('SADD', target, sid)
+  -- Sessions ("ps:") and floating activations ("pa:") alike.
+  for _, kind in ipairs({'ps:', 'pa:'}) do
+    local target = key(kind .. move.product .. ':' .. move.to)
+    for _, pool in ipairs(move.from) do
+      local set = key(kind .. move.product .. ':' .. pool)
+      for _, sid in ipairs(redis.call('SMEMBERS', set)) do
+        redis.call('HSET', key('s:' .. sid), 'o', move.to)
+        redis.call('SADD', target, sid)
+      end
+      redis.call('DEL', set)
     end
-    redis.call('DEL', set)
   end
 end
 local ended, unregistered = 0, '0'
@@ -59,6 +65,12 @@ if em and redis.call('HEXISTS', key('mc:' .. em.product), em.id) == 1 then
   if em.unregister then
     redis.call('HDEL', key('mc:' .. em.product), em.id)
     unregistered = '1'
+  end
+end
+for _, l in ipairs(REQ.end_leases or {}) do
+  local sid = redis.call('HGET', key('sa'), l.product .. '\n' .. l.user)
+  if sid and end_session(sid, l.cause) then
+    ended = ended + 1
   end
 end
 local version = redis.call('HGET', KEYS[1], 'cv')

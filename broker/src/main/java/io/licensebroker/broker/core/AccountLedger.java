@@ -460,6 +460,14 @@ public final class AccountLedger {
         return SeatRules.leaseKey(product, machineId);
     }
 
+    /**
+     * {@link #activations} for a store that keeps floating leases itself: the node-locked bindings
+     * of this configuration and {@code leases}, the live floating activations the store found.
+     */
+    public Page<Activation> activations(SeatQuery query, List<Activation> leases) {
+        return seatRules.activations(query, leases);
+    }
+
     /** The user's seat of the product, or null. */
     public Seat seat(String product, String userId) {
         PoolBook book = config.bookOrNull(product);

@@ -54,7 +54,8 @@ final class MachineRules {
      */
     boolean deactivateMachine(String product, String machineId, Instant now) {
         PoolBook book = config.bookOrNull(product);
-        if (book == null || !book.machines.containsKey(machineId)) {
+        // isRegistered: a ledger mirroring a shared store knows registrations from what the store counted.
+        if (book == null || !book.isRegistered(machineId)) {
             return false;
         }
         config.pruneOffline(book, now);

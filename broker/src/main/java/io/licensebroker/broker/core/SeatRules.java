@@ -271,20 +271,36 @@ final class SeatRules {
 
     Page<Activation> activations(SeatQuery q, Instant now) {
         PoolBook book = config.bookOrNull(q.product());
+        List<Activation> leases = new ArrayList<>();
+        if (book != null) {
+            for (String leaseId : book.leaseOfUser.values()) {
+                Session lease = sessions.get(leaseId);
+                if (lease != null && now.isBefore(lease.leaseExpiresAt())) {
+                    leases.add(Activation.ofLease(lease));
+                }
+            }
+        }
+        return activations(q, leases);
+    }
+
+    /**
+     * The node-locked bindings of the product's seats and the live floating activations among
+     * {@code leases} (of seats held), filtered by the query's user, in activation id order.
+     */
+    Page<Activation> activations(SeatQuery q, List<Activation> leases) {
+        PoolBook book = config.bookOrNull(q.product());
         if (book == null) {
             return new Page<>(List.of(), null);
         }
         TreeMap<String, Activation> all = new TreeMap<>();
         for (Seat seat : book.seats.values()) {
-            if (q.userId() != null && !q.userId().equals(seat.userId())) {
-                continue;
-            }
-            if (seat.isBound()) {
+            if (seat.isBound() && (q.userId() == null || q.userId().equals(seat.userId()))) {
                 all.put(seat.activationId(), Activation.ofBinding(seat));
             }
-            Session lease = sessions.get(book.leaseOfUser.getOrDefault(seat.userId(), ""));
-            if (lease != null && now.isBefore(lease.leaseExpiresAt())) {
-                all.put(lease.id(), Activation.ofLease(lease));
+        }
+        for (Activation lease : leases) {
+            if (book.seats.containsKey(lease.userId()) && (q.userId() == null || q.userId().equals(lease.userId()))) {
+                all.put(lease.activationId(), lease);
             }
         }
         var tail = q.pageToken() == null ? all : all.tailMap(q.pageToken(), false);

@@ -63,7 +63,7 @@ final class SharedStoreView {
 
     OfflineLicense liveOfflineLicense(String product, String machineId, Instant now) {
         PoolBook book = config.bookOrNull(product);
-        OfflineLicense license = book == null ? null : book.offline.get(machineId);
+        OfflineLicense license = book == null ? null : book.offlineOf(machineId);
         return license != null && license.isLiveAt(now) ? license : null;
     }
 

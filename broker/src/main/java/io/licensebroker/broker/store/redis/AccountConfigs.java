@@ -10,6 +10,8 @@ import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.Ids;
 import io.licensebroker.broker.core.Journal;
 import io.licensebroker.broker.core.LedgerEvent;
+import io.licensebroker.broker.core.LicenseModel;
+import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.Refusals;
 import io.licensebroker.broker.core.StoreUnavailableException;
 import io.licensebroker.broker.core.Subscription;
@@ -26,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static java.util.concurrent.CompletableFuture.completedFuture;
 
@@ -40,11 +44,19 @@ import static java.util.concurrent.CompletableFuture.completedFuture;
  * one guard per pool the change made smaller ("its live sessions stay within its new size"). The
  * apply script takes it only if the version and every guard still hold; otherwise the node reads
  * again and the core decides again. So Redis decides nothing, and every rule, refusal and word is
- * the core's, exactly as the embedded store says it.
+ * the core's, exactly as the embedded store says it. Besides what the events say, apply.lua does
+ * the store's upkeep of them: sessions and floating activations move with a revoke, the lease of
+ * a removed floating seat ends, and a model change holds only while the product has no sessions.
+ *
+ * <p>A node runs its changes of one account one after another ({@link #change}): it never
+ * contends with itself, so {@link #MAX_ATTEMPTS} is spent only on other nodes' changes.
  */
 final class AccountConfigs {
-    /** Attempts of one change while others keep changing the account meanwhile. */
-    private static final int MAX_ATTEMPTS = 16;
+    /**
+     * Attempts of one change while other nodes keep changing the account meanwhile (this node's own
+     * changes of one account wait for each other, see {@link #change}).
+     */
+    static final int MAX_ATTEMPTS = 16;
     private static final Base64.Encoder B64 = Base64.getEncoder();
     private static final Base64.Decoder B64D = Base64.getDecoder();
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -77,6 +89,11 @@ final class AccountConfigs {
     }
 
     private final ScriptRunner scripts;
+    /**
+     * Per account, the last change this node started there (an entry lives while changes of the
+     * account are in flight): each change starts when the one before it is done.
+     */
+    private final ConcurrentHashMap<String, CompletableFuture<?>> lastChange = new ConcurrentHashMap<>();
     private final Cache<String, Config> cache = Caffeine.newBuilder().maximumSize(100_000)
             .expireAfterAccess(Duration.ofMinutes(10)).build();
 
@@ -146,7 +163,8 @@ final class AccountConfigs {
                 return completedFuture(null);
             }
             Config config = reply.hasNonNull("config") ? learn(accountId, reply) : known;
-            if (product != null && config != known && attempt < MAX_ATTEMPTS) {
+            if (product != null && config != known && attempt < MAX_ATTEMPTS
+                    && (known == null || !known.replica().poolIds().equals(config.replica().poolIds()))) {
                 // The pools were counted for another version: count those of this one.
                 return observe(accountId, product, machines, listMachines, now, attempt + 1);
             }
@@ -174,7 +192,22 @@ final class AccountConfigs {
      * machines whose registration they need.
      */
     <T> CompletableFuture<Outcome<T>> change(String accountId, String product, List<String> machines, Instant now, Verb<T> verb) {
-        return attempt(accountId, product, machines, now, verb, 1);
+        // One change of an account at a time on this node: a node never contends with itself, so
+        // the attempts are left for other nodes' changes however many of its own callers queue up.
+        CompletableFuture<Outcome<T>> mine = new CompletableFuture<>();
+        CompletableFuture<?> before = lastChange.put(accountId, mine);
+        CompletableFuture<?> ready = before == null ? completedFuture(null) : before;
+        ready.handle((x, e) -> null)
+                .thenCompose(x -> attempt(accountId, product, machines, now, verb, 1))
+                .whenComplete((outcome, e) -> {
+                    lastChange.remove(accountId, mine);
+                    if (e == null) {
+                        mine.complete(outcome);
+                    } else {
+                        mine.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+                    }
+                });
+        return mine;
     }
 
     private <T> CompletableFuture<Outcome<T>> attempt(String accountId, String product, List<String> machines, Instant now,
@@ -231,6 +264,8 @@ final class AccountConfigs {
         ArrayNode products = req.putArray("products");
         Set<String> emptied = new HashSet<>();
         boolean configChanged = false;
+        ArrayNode guards = req.putArray("guards");
+        ArrayNode endLeases = req.putArray("end_leases");
         for (LedgerEvent event : events) {
             if (event instanceof LedgerEvent.MachineRegistered m) {
                 Subscription sub = ledger.subscription(m.product());
@@ -238,10 +273,23 @@ final class AccountConfigs {
                         .put("quota", Long.toString(sub == null ? 0 : sub.machineQuota()));
                 continue;
             }
+            if (event instanceof LedgerEvent.MachineDeactivated) {
+                // Registrations are not configuration: effects.endMachine removes it.
+                continue;
+            }
             configChanged = true;
             if (event instanceof LedgerEvent.SubscriptionSet s) {
-                expiries.put(s.subscription().product(), Long.toString(s.subscription().expiresAt().toEpochMilli()));
-                products.add(s.subscription().product());
+                String p = s.subscription().product();
+                expiries.put(p, Long.toString(s.subscription().expiresAt().toEpochMilli()));
+                products.add(p);
+                if (read.replica().subscription(p) != null && read.replica().model(p) != s.subscription().model()) {
+                    // The core saw no sessions; none may have started since (acquires after this
+                    // change are decided under the new model: they check the version).
+                    read.replica().poolIds().forEach(pool -> guards.addObject().put("product", p).put("pool", pool).put("max", "0"));
+                }
+            } else if (event instanceof LedgerEvent.SeatRemoved r && ledger.model(r.product()) == LicenseModel.FLOATING) {
+                // The replica holds no leases, so the core only freed the seat: its lease ends here.
+                endLeases.addObject().put("product", r.product()).put("user", r.userId()).put("cause", Reason.SESSION_TERMINATED.name());
             } else if (event instanceof LedgerEvent.DedicatedSet d) {
                 products.add(d.product());
                 if (d.licenses() == 0) {
@@ -260,7 +308,6 @@ final class AccountConfigs {
         if (effects.endMachine != null) {
             req.set("end_machine", effects.endMachine);
         }
-        ArrayNode guards = req.putArray("guards");
         if (product != null) {
             ledger.poolSizes(product).forEach((pool, size) -> {
                 // A revoked pool shrinks to nothing, but its sessions move out in the same step.

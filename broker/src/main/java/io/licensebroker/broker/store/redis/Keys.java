@@ -13,7 +13,9 @@ package io.licensebroker.broker.store.redis;
  * pool (its in_use); {@code mc:<product>} registered machines; {@code mx:<product>:<machine>} live
  * sessions per machine; {@code prods} the products with configuration; {@code s:<session>} one
  * session; {@code lz} sessions by lease end; {@code sl} sessions by id; {@code rq} idempotency
- * keys; {@code t:<session>} tombstones; {@code op:<id>} kept replies of changes.
+ * keys; {@code t:<session>} tombstones; {@code op:<id>} kept replies of changes; {@code pa:<product>:<pool>}
+ * live floating activations per pool (sessions on seats: they count in no pool, their seats do);
+ * {@code sa} seat (product, user) -> its live floating activation.
  */
 final class Keys {
     private static final String GLOBAL = "lb:{@g}:";

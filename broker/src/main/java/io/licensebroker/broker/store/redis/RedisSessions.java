@@ -106,8 +106,7 @@ final class RedisSessions {
                 case "existing" -> completedFuture(AccountLedger.sameRequest(session(accountId, reply.path("session")), r));
                 case "expired" -> completedFuture(Refusals.subscriptionExpired(r.product(), c.subscription().expiresAt()));
                 case "refused" -> completedFuture(c.refusal().cast());
-                case "recovering" -> completedFuture(Decision.denied(Reason.STORE_RECOVERING, "Redis lost recent changes; until "
-                        + Instant.ofEpochMilli(reply.path("until").asLong()) + " free licenses are kept for the sessions granted before the loss"));
+                case "recovering" -> completedFuture(recovering(reply));
                 case "machine_quota" -> completedFuture(Refusals.machineQuotaOnAcquire(c.subscription().machineQuota()));
                 case "exhausted" -> completedFuture(Refusals.exhausted(c.exhaustedReason(), r.userId()));
                 default -> completedFuture(gone(accountId, r.newSessionId(), reply));
@@ -250,8 +249,14 @@ final class RedisSessions {
                 : Decision.granted(SessionTickets.present(key, decision.value())));
     }
 
+    /** A step a learning period refuses (outcome recovering {until}; see common.lua). */
+    static <T> Decision<T> recovering(JsonNode reply) {
+        return Decision.denied(Reason.STORE_RECOVERING, "Redis lost recent changes; until "
+                + Instant.ofEpochMilli(reply.path("until").asLong()) + " free licenses are kept for the sessions granted before the loss");
+    }
+
     /** The refusal for a session that is not live: ended (with its tombstone), or unknown. */
-    private static <T> Decision<T> gone(String accountId, String name, JsonNode reply) {
+    static <T> Decision<T> gone(String accountId, String name, JsonNode reply) {
         return switch (ScriptRunner.outcome(reply)) {
             case "ended" -> Refusals.sessionEnded(name, Reason.valueOf(reply.path("cause").asText()),
                     Instant.ofEpochMilli(reply.path("at").asLong()));

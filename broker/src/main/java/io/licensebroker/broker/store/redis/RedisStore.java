@@ -53,7 +53,8 @@ import java.util.function.Supplier;
  * is decided on this node over the account's versioned configuration and applied by one generic
  * script only if the version and the change's counter guards still hold ({@link AccountConfigs});
  * acquire, renew, release, terminate and expiry are small scripts over session and counter keys
- * ({@link RedisSessions}, {@link LeaseReaper}). Each runs atomically on the account's slot, with
+ * ({@link RedisSessions}, {@link LeaseReaper}); seats are configuration, and a floating activation a
+ * lease ({@link RedisSeats}). Each runs atomically on the account's slot, with
  * named arguments and replies ({@link ScriptRunner}). Keys are laid out in {@link Keys}.
  *
  * <p>Time: with {@link TimeSource#SERVER} (production) leases, expiry and every other "now" of a
@@ -86,6 +87,7 @@ public final class RedisStore implements LicenseStore {
     private final AccountConfigs configs;
     private final LeaseReaper reaper;
     private final RedisSessions sessions;
+    private final RedisSeats seats;
     private final RedisCredentials credentials;
     private final Cache<String, String> organizationAccounts = Caffeine.newBuilder().maximumSize(100_000).build();
 
@@ -96,6 +98,7 @@ public final class RedisStore implements LicenseStore {
         this.configs = new AccountConfigs(scripts);
         this.reaper = new LeaseReaper(link, scripts, options);
         this.sessions = new RedisSessions(scripts, configs, reaper, options.observer());
+        this.seats = new RedisSeats(scripts, configs, reaper);
         this.credentials = new RedisCredentials(link, scripts, configs);
     }
 
@@ -352,7 +355,8 @@ public final class RedisStore implements LicenseStore {
             }
             // A live offline license binds the machine: its sessions end, its registration stays.
             effects.endMachine(product, machineId, Reason.SESSION_TERMINATED.name(), !ledger.holdsOfflineLicense(product, machineId, now));
-            return Decision.granted(true);
+            // The core unbinds the node-locked seats bound to the machine (configuration); the answer is what Redis did.
+            return Decision.granted(ledger.deactivateMachine(product, machineId, now));
         }).thenApply(outcome -> outcome.applied() == null ? outcome.decision()
                 : Decision.granted("1".equals(outcome.applied().path("unregistered").asText())
                         || outcome.applied().path("ended").asLong() > 0));
@@ -421,36 +425,36 @@ public final class RedisStore implements LicenseStore {
         return CompletableFuture.completedFuture(value);
     }
 
-    // ---------------------------------------------------------------- seats (TODO(h-redis): being built)
+    // ---------------------------------------------------------------- seats (see RedisSeats)
 
     @Override
     public CompletionStage<Decision<LicensedUser>> grantLicense(String accountId, String product, String userId, String poolId, Instant now) {
-        throw new UnsupportedOperationException("seats on Redis: not built yet");
+        return seats.grant(accountId, product, userId, poolId, now);
     }
 
     @Override
     public CompletionStage<Decision<Boolean>> removeLicense(String accountId, String product, String userId, Instant now) {
-        throw new UnsupportedOperationException("seats on Redis: not built yet");
+        return seats.remove(accountId, product, userId, now);
     }
 
     @Override
     public CompletionStage<Decision<LicensedUser>> transferLicense(String accountId, String product, String fromUserId,
                                                                    String toUserId, String poolId, Instant now) {
-        throw new UnsupportedOperationException("seats on Redis: not built yet");
+        return seats.transfer(accountId, product, fromUserId, toUserId, poolId, now);
     }
 
     @Override
     public CompletionStage<Decision<Page<LicensedUser>>> licensedUsers(String accountId, SeatQuery query, Instant now) {
-        throw new UnsupportedOperationException("seats on Redis: not built yet");
+        return seats.licensedUsers(accountId, query, now);
     }
 
     @Override
     public CompletionStage<Decision<Activation>> activate(String accountId, ActivationRequest request) {
-        throw new UnsupportedOperationException("seats on Redis: not built yet");
+        return seats.activate(accountId, request);
     }
 
     @Override
     public CompletionStage<Decision<Page<Activation>>> activations(String accountId, SeatQuery query, Instant now) {
-        throw new UnsupportedOperationException("seats on Redis: not built yet");
+        return seats.activations(accountId, query, now);
     }
 }

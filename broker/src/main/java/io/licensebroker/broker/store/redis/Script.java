@@ -21,6 +21,8 @@ record Script(String name, String body, String sha) {
     static final Script OBSERVE = account("observe");
     static final Script APPLY = account("apply", SESSIONS_LIB);
     static final Script ACQUIRE = account("acquire", SESSIONS_LIB);
+    static final Script ACTIVATE = account("activate", SESSIONS_LIB);
+    static final Script ACTIVATIONS = account("activations");
     static final Script RENEW = account("renew", SESSIONS_LIB);
     static final Script RELEASE = account("release", SESSIONS_LIB);
     static final Script REAP = account("reap", SESSIONS_LIB);

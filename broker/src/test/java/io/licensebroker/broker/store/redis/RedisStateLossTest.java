@@ -2,6 +2,9 @@ package io.licensebroker.broker.store.redis;
 
 import io.licensebroker.broker.core.Account;
 import io.licensebroker.broker.core.AcquireRequest;
+import io.licensebroker.broker.core.Activation;
+import io.licensebroker.broker.core.ActivationRequest;
+import io.licensebroker.broker.core.LicenseModel;
 import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.Ids;
 import io.licensebroker.broker.core.LicenseUsage;
@@ -48,6 +51,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class RedisStateLossTest {
     private static final String ACCOUNT = "AC-loss";
     private static final String KRE = "KRE";
+    private static final String FLOATING = "KSF";
     private static final Duration TTL = Duration.ofSeconds(60);
     private static final Duration LEARNING = Duration.ofSeconds(60);
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -195,7 +199,40 @@ class RedisStateLossTest {
         assertEquals(2, usage(store).row(ACCOUNT).pool());
     }
 
+    @Test
+    void aFloatingSeatWhoseLeaseRedisForgotTakesNoOtherMachineUntilTheLearningPeriodEnds() {
+        RedisStore store = startRedisAndNode(LEARNING);
+        setUpAccountWithLicenses(store, 3);
+        assertTrue(join(store.setSubscription(ACCOUNT, FLOATING, 3, 10, clock.instant().plus(Duration.ofDays(30)),
+                LicenseModel.FLOATING, clock.instant())).isGranted());
+        assertTrue(join(store.grantLicense(ACCOUNT, FLOATING, "alice", null, clock.instant())).isGranted());
+        assertTrue(join(store.grantLicense(ACCOUNT, FLOATING, "bob", null, clock.instant())).isGranted());
+        Activation kept = activated(store, "bob", "m1").value();
+        snapshot();
+        Activation forgotten = activated(store, "alice", "m2").value();
+
+        loseEverythingSinceTheSnapshot();
+
+        // Alice's agent on m2 still uses the seat: no other machine may have it, even taking it over.
+        assertEquals(Reason.STORE_RECOVERING, reason(activated(store, "alice", "m3")));
+        assertEquals(Map.of(ACCOUNT, 1L), lost, "the lost activation was counted like an acquire");
+        assertEquals(Reason.STORE_RECOVERING, reason(answered(() -> store.activate(ACCOUNT, new ActivationRequest(FLOATING, "alice",
+                "m3", "", true, Ids.newSessionId(ACCOUNT, RANDOM), clock.instant(), clock.instant().plus(TTL))))));
+        assertEquals(kept, activated(store, "bob", "m1").value(), "a lease Redis kept is answered as ever");
+        assertEquals(Reason.SESSION_NOT_FOUND, reason(answered(() -> store.renew(ACCOUNT, forgotten.activationId(), "alice",
+                clock.instant(), clock.instant().plus(TTL)))), "the forgotten lease is gone: its agent stops");
+
+        clock.advance(LEARNING);
+        assertEquals("m3", activated(store, "alice", "m3").value().machineId());
+        assertEquals(2, answered(() -> store.usage(ACCOUNT, FLOATING, clock.instant())).value().row(ACCOUNT).inUse());
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    private Decision<Activation> activated(RedisStore store, String user, String machine) {
+        return answered(() -> store.activate(ACCOUNT, new ActivationRequest(FLOATING, user, machine, "", false,
+                Ids.newSessionId(ACCOUNT, RANDOM), clock.instant(), clock.instant().plus(TTL))));
+    }
 
     private RedisStore startRedisAndNode(Duration learning) {
         redis = RedisServer.start(dir);
