@@ -14,9 +14,16 @@
 --                cause, then remove its registration if unregister; nothing when not registered
 --   end_leases   [{product, user, cause}]: end the live floating activation of that user's seat
 --                (the core removed the seat)
--- Outcomes: ok {version, ended, unregistered}, stale {version, config}, guard {which}.
+--   count        {product, pools, machines} (absent: none): if the version is out of date, what
+--                observe.lua would count for these, so that the node decides again at once
+-- Outcomes: ok {version, ended, unregistered}, stale {version, config, and with count: in_use,
+-- machines, registered}, guard {which}.
 local refused = not_at(REQ.version)
 if refused then
+  local c = REQ.count
+  if c and refused.outcome == 'stale' then
+    count_product(refused, c.product, c.pools, c.machines)
+  end
   return refused
 end
 for i, g in ipairs(REQ.guards or {}) do

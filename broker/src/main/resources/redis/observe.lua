@@ -14,19 +14,7 @@ if a[1] ~= REQ.version then
 end
 if REQ.product ~= '' then
   local p = REQ.product
-  local in_use = {}
-  for _, pool in ipairs(REQ.pools) do
-    in_use[pool] = str(redis.call('SCARD', key('ps:' .. p .. ':' .. pool)))
-  end
-  reply.in_use = in_use
-  reply.machines = str(redis.call('HLEN', key('mc:' .. p)))
-  local registered = {}
-  for _, m in ipairs(REQ.machines) do
-    if redis.call('HEXISTS', key('mc:' .. p), m) == 1 then
-      registered[#registered + 1] = m
-    end
-  end
-  reply.registered = registered
+  count_product(reply, p, REQ.pools, REQ.machines)
   if REQ.list_machines then
     local list = {}
     local all = redis.call('HGETALL', key('mc:' .. p))

@@ -30,6 +30,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 import static java.util.concurrent.CompletableFuture.completedFuture;
 
@@ -49,7 +51,11 @@ import static java.util.concurrent.CompletableFuture.completedFuture;
  * a removed floating seat ends, and a model change holds only while the product has no sessions.
  *
  * <p>A node runs its changes of one account one after another ({@link #change}): it never
- * contends with itself, so {@link #MAX_ATTEMPTS} is spent only on other nodes' changes.
+ * contends with itself, so {@link #MAX_ATTEMPTS} is spent only on other nodes' changes. A change
+ * that lost to another node's decides again at once from what apply.lua's stale answer carries
+ * (the new configuration and the counts), and after a second loss waits a random, growing while
+ * before it reads again: without that, a node whose decisions take a little longer could lose
+ * every race to a busy other node.
  */
 final class AccountConfigs {
     /**
@@ -57,12 +63,52 @@ final class AccountConfigs {
      * changes of one account wait for each other, see {@link #change}).
      */
     static final int MAX_ATTEMPTS = 16;
+    /** The longest random wait between two attempts of one change (see {@link #decide}). */
+    private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final Base64.Encoder B64 = Base64.getEncoder();
     private static final Base64.Decoder B64D = Base64.getDecoder();
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    /** One version of an account's configuration; {@code replica} is only ever read. */
-    record Config(String version, String encoded, AccountLedger replica) {
+    /**
+     * One version of an account's configuration. Its {@code replica} is only ever read, and decoded
+     * when first asked for: a node that learns a version only to decide a change from it (on a
+     * ledger of its own) never pays for a second decoding, which would make it the slower one in
+     * the next race with another node.
+     */
+    static final class Config {
+        private final String accountId;
+        private final String version;
+        private final String encoded;
+        private volatile AccountLedger replica;
+
+        Config(String accountId, String version, String encoded, AccountLedger replica) {
+            this.accountId = accountId;
+            this.version = version;
+            this.encoded = encoded;
+            this.replica = replica;
+        }
+
+        String version() {
+            return version;
+        }
+
+        String encoded() {
+            return encoded;
+        }
+
+        AccountLedger replica() {
+            AccountLedger r = replica;
+            if (r == null) {
+                synchronized (this) {
+                    r = replica;
+                    if (r == null) {
+                        r = fresh(accountId, encoded, Journal.NONE);
+                        replica = r;
+                    }
+                }
+            }
+            return r;
+        }
     }
 
     /** What observe.lua counted, with the configuration it counted under. */
@@ -133,7 +179,7 @@ final class AccountConfigs {
             return current;
         }
         String encoded = reply.path("config").asText();
-        Config config = new Config(version, encoded, fresh(accountId, encoded, Journal.NONE));
+        Config config = new Config(accountId, version, encoded, null);
         cache.put(accountId, config);
         return config;
     }
@@ -168,13 +214,17 @@ final class AccountConfigs {
                 // The pools were counted for another version: count those of this one.
                 return observe(accountId, product, machines, listMachines, now, attempt + 1);
             }
-            Map<String, Long> inUse = new HashMap<>();
-            reply.path("in_use").fields().forEachRemaining(e -> inUse.put(e.getKey(), e.getValue().asLong()));
-            Set<String> registered = new HashSet<>();
-            reply.path("registered").forEach(m -> registered.add(m.asText()));
-            return completedFuture(new Observed(config, reply.path("name").asText(), inUse, reply.path("machines").asLong(),
-                    registered, reply.path("machine_list")));
+            return completedFuture(observed(reply, config, reply.path("name").asText()));
         });
+    }
+
+    /** The counts a script answered (observe.lua, or apply.lua's stale answer), under {@code config}. */
+    private static Observed observed(JsonNode reply, Config config, String name) {
+        Map<String, Long> inUse = new HashMap<>();
+        reply.path("in_use").fields().forEachRemaining(e -> inUse.put(e.getKey(), e.getValue().asLong()));
+        Set<String> registered = new HashSet<>();
+        reply.path("registered").forEach(m -> registered.add(m.asText()));
+        return new Observed(config, name, inUse, reply.path("machines").asLong(), registered, reply.path("machine_list"));
     }
 
     /** A ledger for {@code observed} that knows its counts of {@code product} (null: none). */
@@ -212,53 +262,90 @@ final class AccountConfigs {
 
     private <T> CompletableFuture<Outcome<T>> attempt(String accountId, String product, List<String> machines, Instant now,
                                                      Verb<T> verb, int attempt) {
-        return observe(accountId, product, machines, false, now, 0).thenCompose(observed -> {
-            if (observed == null) {
-                return completedFuture(new Outcome<>(Refusals.<T>accountNotFound(accountId), null));
-            }
-            List<LedgerEvent> events = new ArrayList<>();
-            AccountLedger ledger = counted(accountId, observed, product, (account, seq, event) -> events.add(event));
-            Map<String, Long> sizesBefore = product == null ? Map.of() : ledger.poolSizes(product);
-            Effects effects = new Effects();
-            Decision<T> decision = verb.decide(ledger, effects);
-            if (!decision.isGranted() || (events.isEmpty() && effects.endMachine == null)) {
-                // Decided from one consistent read; nothing to write.
-                return completedFuture(new Outcome<>(decision, null));
-            }
-            ObjectNode req = applyRequest(accountId, observed.config(), ledger, events, effects, product, sizesBefore);
-            return scripts.runOnce(accountId, now, Script.APPLY, req).thenCompose(reply -> {
-                switch (ScriptRunner.outcome(reply)) {
-                    case "ok" -> {
-                        if (req.has("config")) {
-                            String version = reply.path("version").asText();
-                            String encoded = req.path("config").asText();
-                            // The ledger that decided holds exactly this configuration: no need to decode it again.
-                            cache.put(accountId, new Config(version, encoded, ledger));
-                        }
-                        return completedFuture(new Outcome<>(decision, reply));
+        return observe(accountId, product, machines, false, now, 0)
+                .thenCompose(observed -> decide(accountId, product, machines, now, verb, attempt, observed, null));
+    }
+
+    /**
+     * Decides from {@code observed} (null: no such account) and applies what the core decided.
+     * {@code countedPools}: the pools a stale answer counted (null: observe.lua counted this version's).
+     */
+    private <T> CompletableFuture<Outcome<T>> decide(String accountId, String product, List<String> machines, Instant now,
+                                                    Verb<T> verb, int attempt, Observed observed, List<String> countedPools) {
+        if (observed == null) {
+            return completedFuture(new Outcome<>(Refusals.<T>accountNotFound(accountId), null));
+        }
+        long started = System.nanoTime();
+        List<LedgerEvent> events = new ArrayList<>();
+        AccountLedger ledger = counted(accountId, observed, product, (account, seq, event) -> events.add(event));
+        List<String> pools = ledger.poolIds();
+        if (product != null && countedPools != null && !pools.equals(countedPools)) {
+            // The new version has other pools than those counted: count again.
+            return attempt(accountId, product, machines, now, verb, attempt);
+        }
+        Map<String, Long> sizesBefore = product == null ? Map.of() : ledger.poolSizes(product);
+        LicenseModel modelBefore = product == null || ledger.subscription(product) == null ? null : ledger.model(product);
+        Effects effects = new Effects();
+        Decision<T> decision = verb.decide(ledger, effects);
+        if (!decision.isGranted() || (events.isEmpty() && effects.endMachine == null)) {
+            // Decided from one consistent read; nothing to write.
+            return completedFuture(new Outcome<>(decision, null));
+        }
+        ObjectNode req = applyRequest(accountId, observed.config().version(), ledger, events, effects, product, sizesBefore,
+                modelBefore, pools);
+        if (product != null) {
+            ObjectNode count = req.putObject("count").put("product", product);
+            pools.forEach(count.putArray("pools")::add);
+            machines.forEach(count.putArray("machines")::add);
+        }
+        return scripts.runOnce(accountId, now, Script.APPLY, req).thenCompose(reply -> {
+            switch (ScriptRunner.outcome(reply)) {
+                case "ok" -> {
+                    if (req.has("config")) {
+                        String version = reply.path("version").asText();
+                        String encoded = req.path("config").asText();
+                        // The ledger that decided holds exactly this configuration: no need to decode it again.
+                        cache.put(accountId, new Config(accountId, version, encoded, ledger));
                     }
-                    case "no_account" -> {
-                        return completedFuture(new Outcome<>(Refusals.<T>accountNotFound(accountId), null));
+                    return completedFuture(new Outcome<>(decision, reply));
+                }
+                case "no_account" -> {
+                    return completedFuture(new Outcome<>(Refusals.<T>accountNotFound(accountId), null));
+                }
+                default -> {
+                    Config learned = reply.hasNonNull("config") ? learn(accountId, reply) : null;
+                    if (attempt >= MAX_ATTEMPTS) {
+                        throw new StoreUnavailableException("account " + accountId + " changed during each of "
+                                + attempt + " attempts of one change", null);
                     }
-                    default -> {
-                        if (reply.hasNonNull("config")) {
-                            learn(accountId, reply);
-                        }
-                        if (attempt >= MAX_ATTEMPTS) {
-                            throw new StoreUnavailableException("account " + accountId + " changed during each of "
-                                    + attempt + " attempts of one change", null);
-                        }
+                    if (attempt == 1 && learned != null) {
+                        // Another node's change came first: decide again at once from the state the
+                        // stale answer carries. Reading first would start the next race late again,
+                        // behind the winner's next change.
+                        return decide(accountId, product, machines, now, verb, attempt + 1,
+                                observed(reply, learned, observed.name()), pools);
+                    }
+                    if (attempt == 1) {
                         return attempt(accountId, product, machines, now, verb, attempt + 1);
                     }
+                    // Lost again: another node keeps changing the account, each change landing
+                    // inside this node's read-decide-apply window. A random wait, up to twice as
+                    // long each time, moves this node's next window to where the other's are not
+                    // (or past them: a burst of changes ends).
+                    long bound = Math.min(MAX_BACKOFF_NANOS, (System.nanoTime() - started) << Math.min(attempt, 20));
+                    long delay = ThreadLocalRandom.current().nextLong(bound + 1);
+                    return CompletableFuture.supplyAsync(() -> attempt, CompletableFuture.delayedExecutor(delay, TimeUnit.NANOSECONDS))
+                            .thenCompose(a -> attempt(accountId, product, machines, now, verb, a + 1));
                 }
-            });
+            }
         });
     }
 
     /** What apply.lua needs to take the change the ledger's {@code events} describe. */
-    private static ObjectNode applyRequest(String accountId, Config read, AccountLedger ledger, List<LedgerEvent> events,
-                                           Effects effects, String product, Map<String, Long> sizesBefore) {
-        ObjectNode req = ScriptRunner.request().put("version", read.version());
+    private static ObjectNode applyRequest(String accountId, String readVersion, AccountLedger ledger, List<LedgerEvent> events,
+                                           Effects effects, String product, Map<String, Long> sizesBefore,
+                                           LicenseModel modelBefore, List<String> pools) {
+        ObjectNode req = ScriptRunner.request().put("version", readVersion);
         ArrayNode moves = req.putArray("moves");
         ObjectNode expiries = req.putObject("expiries");
         ArrayNode products = req.putArray("products");
@@ -282,10 +369,10 @@ final class AccountConfigs {
                 String p = s.subscription().product();
                 expiries.put(p, Long.toString(s.subscription().expiresAt().toEpochMilli()));
                 products.add(p);
-                if (read.replica().subscription(p) != null && read.replica().model(p) != s.subscription().model()) {
+                if (p.equals(product) && modelBefore != null && modelBefore != s.subscription().model()) {
                     // The core saw no sessions; none may have started since (acquires after this
                     // change are decided under the new model: they check the version).
-                    read.replica().poolIds().forEach(pool -> guards.addObject().put("product", p).put("pool", pool).put("max", "0"));
+                    pools.forEach(pool -> guards.addObject().put("product", p).put("pool", pool).put("max", "0"));
                 }
             } else if (event instanceof LedgerEvent.SeatRemoved r && ledger.model(r.product()) == LicenseModel.FLOATING) {
                 // The replica holds no leases, so the core only freed the seat: its lease ends here.

@@ -16,10 +16,12 @@ import java.util.HexFormat;
 record Script(String name, String body, String sha) {
     /** Session upkeep, for the scripts that start, end or list sessions. */
     private static final String SESSIONS_LIB = "sessions_lib";
+    /** What the rules need counted, for the scripts that read it for a decision. */
+    private static final String COUNTS_LIB = "counts_lib";
 
     static final Script ACCOUNT_CREATE = account("account_create");
-    static final Script OBSERVE = account("observe");
-    static final Script APPLY = account("apply", SESSIONS_LIB);
+    static final Script OBSERVE = account("observe", COUNTS_LIB);
+    static final Script APPLY = account("apply", COUNTS_LIB, SESSIONS_LIB);
     static final Script ACQUIRE = account("acquire", SESSIONS_LIB);
     static final Script ACTIVATE = account("activate", SESSIONS_LIB);
     static final Script ACTIVATIONS = account("activations");
