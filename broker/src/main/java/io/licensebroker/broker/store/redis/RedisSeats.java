@@ -21,6 +21,7 @@ import io.licensebroker.broker.core.Subscription;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -73,6 +74,12 @@ final class RedisSeats {
                 ? Refusals.<Page<LicensedUser>>accountNotFound(accountId)
                 // A ledger of its own: the listing prunes expired offline licenses, and the cached replica is only ever read.
                 : Decision.granted(AccountConfigs.counted(accountId, observed, null, Journal.NONE).licensedUsers(query, now)));
+    }
+
+    CompletableFuture<Decision<Optional<Seat>>> seat(String accountId, String product, String userId) {
+        return configs.observe(accountId, null, List.of(), false).thenApply(observed -> observed == null
+                ? Refusals.<Optional<Seat>>accountNotFound(accountId)
+                : Decision.granted(Optional.ofNullable(observed.config().replica().seat(product, userId))));
     }
 
     CompletableFuture<Decision<Activation>> activate(String accountId, ActivationRequest r) {

@@ -220,6 +220,23 @@ final class RedisSessions {
         });
     }
 
+    /**
+     * The session by its name: the id handed out (with its ticket) or the name alone, which is what
+     * renew, release and terminate go by, so a check before one of them sees the session it acts on.
+     */
+    CompletableFuture<Decision<Optional<Session>>> session(String accountId, String sessionId) {
+        ObjectNode req = ScriptRunner.request().put("sid", Ids.sessionName(sessionId));
+        return scripts.run(accountId, null, Script.SESSION, req).thenCompose(reply -> {
+            if (!"ok".equals(ScriptRunner.outcome(reply))) {
+                return completedFuture(Refusals.<Optional<Session>>accountNotFound(accountId));
+            }
+            if (!reply.hasNonNull("session")) {
+                return completedFuture(Decision.granted(Optional.<Session>empty()));
+            }
+            return presented(accountId, Decision.granted(session(accountId, reply.path("session")))).thenApply(d -> d.map(Optional::of));
+        });
+    }
+
     /** The account's key for session tickets, or null when the account does not exist. */
     private CompletableFuture<SessionTickets.AccountKey> sessionKey(String accountId) {
         SessionTickets.AccountKey cached = sessionKeys.getIfPresent(accountId);

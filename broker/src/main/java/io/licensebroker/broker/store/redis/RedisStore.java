@@ -14,6 +14,7 @@ import io.licensebroker.broker.core.Decision;
 import io.licensebroker.broker.core.LicenseModel;
 import io.licensebroker.broker.core.LicensedUser;
 import io.licensebroker.broker.core.Page;
+import io.licensebroker.broker.core.Seat;
 import io.licensebroker.broker.core.SeatQuery;
 import io.licensebroker.broker.core.Ids;
 import io.licensebroker.broker.core.Journal;
@@ -397,6 +398,11 @@ public final class RedisStore implements LicenseStore {
         return sessions.sessions(accountId, query);
     }
 
+    @Override
+    public CompletionStage<Decision<Optional<Session>>> session(String accountId, String sessionId) {
+        return sessions.session(accountId, sessionId);
+    }
+
     /** See {@link LeaseReaper}. With {@link TimeSource#SERVER} "ran out" is by the Redis server's clock. */
     @Override
     public CompletionStage<Integer> expireLeases(Instant now) {
@@ -446,6 +452,11 @@ public final class RedisStore implements LicenseStore {
     @Override
     public CompletionStage<Decision<Page<LicensedUser>>> licensedUsers(String accountId, SeatQuery query, Instant now) {
         return seats.licensedUsers(accountId, query, now);
+    }
+
+    @Override
+    public CompletionStage<Decision<Optional<Seat>>> seat(String accountId, String product, String userId, Instant now) {
+        return seats.seat(accountId, product, userId);
     }
 
     @Override

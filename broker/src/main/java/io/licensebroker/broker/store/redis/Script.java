@@ -29,6 +29,7 @@ record Script(String name, String body, String sha) {
     static final Script RELEASE = account("release", SESSIONS_LIB);
     static final Script REAP = account("reap", SESSIONS_LIB);
     static final Script SESSIONS = account("sessions", SESSIONS_LIB);
+    static final Script SESSION = account("session", SESSIONS_LIB);
     static final Script SESSION_KEY = account("session_key");
     static final Script ORG_RESERVE = global("global_org_reserve");
     static final Script CREDENTIAL_ADD = global("global_credential_add");

@@ -241,6 +241,29 @@ class RedisSeatsTest {
         }
     }
 
+    @Test
+    void aSessionIsFoundByWhatTerminateEndsItBy() {
+        // An organization admin's terminate is checked against the session's pool first: the lookup
+        // must find every id terminate would end (the name, with or without its ticket, and a
+        // floating activation by its activation id), or the check would pass over it.
+        RedisStore store = account(LicenseModel.FLOATING, FLOAT, 3);
+        ok(store.setSubscription(A, "KRE", 3, 10, now().plus(Duration.ofDays(30)), now()));
+        Session session = ok(store.acquire(A, new AcquireRequest("KRE", "u1", "m1", "", Ids.newSessionId(A, RANDOM), now(),
+                now().plus(TTL))));
+        ok(store.grantLicense(A, FLOAT, "u2", null, now()));
+        Activation lease = ok(store.activate(A, activation(FLOAT, "u2", "m2", false)));
+        for (String id : List.of(session.id(), Ids.sessionName(session.id()))) {
+            assertEquals(Ids.sessionName(session.id()), Ids.sessionName(ok(store.session(A, id)).orElseThrow().id()), id);
+        }
+        Session asSession = ok(store.session(A, lease.activationId())).orElseThrow();
+        assertEquals(lease.activationId(), Ids.sessionName(asSession.id()));
+        assertEquals(A, asSession.poolId());
+        assertEquals(java.util.Optional.empty(), ok(store.session(A, Ids.newSessionId(A, RANDOM))));
+        assertTrue(ok(store.terminate(A, lease.activationId(), now())));
+        assertEquals(java.util.Optional.empty(), ok(store.session(A, lease.activationId())), "an ended session");
+        assertEquals(Reason.ACCOUNT_NOT_FOUND, reason(store.session("AC-none", session.id())));
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private ActivationRequest activation(String product, String user, String machine, boolean takeOver) {
