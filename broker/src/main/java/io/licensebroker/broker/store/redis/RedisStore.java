@@ -1,6 +1,5 @@
 package io.licensebroker.broker.store.redis;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -89,6 +88,7 @@ public final class RedisStore implements LicenseStore {
     private final LeaseReaper reaper;
     private final RedisSessions sessions;
     private final RedisSeats seats;
+    private final RedisMachines machines;
     private final RedisCredentials credentials;
     private final Cache<String, String> organizationAccounts = Caffeine.newBuilder().maximumSize(100_000).build();
 
@@ -100,6 +100,7 @@ public final class RedisStore implements LicenseStore {
         this.reaper = new LeaseReaper(link, scripts, options);
         this.sessions = new RedisSessions(scripts, configs, reaper, options.observer());
         this.seats = new RedisSeats(scripts, configs, reaper);
+        this.machines = new RedisMachines(configs);
         this.credentials = new RedisCredentials(link, scripts, configs);
     }
 
@@ -329,38 +330,12 @@ public final class RedisStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<List<Machine>>> machines(String accountId, String product, Instant now) {
-        return configs.observe(accountId, product, List.of(), true).thenApply(observed -> {
-            if (observed == null) {
-                return Refusals.<List<Machine>>accountNotFound(accountId);
-            }
-            AccountLedger ledger = observed.config().replica();
-            List<JsonNode> registered = new ArrayList<>();
-            observed.machineList().forEach(registered::add);
-            registered.sort(Comparator.comparingLong(m -> m.path("seq").asLong()));
-            List<Machine> out = new ArrayList<>(registered.size());
-            for (JsonNode m : registered) {
-                String id = m.path("id").asText();
-                OfflineLicense offline = ledger.liveOfflineLicense(product, id, now);
-                out.add(new Machine(id, product, Instant.ofEpochMilli(m.path("at").asLong()), m.path("live").asLong(),
-                        offline == null ? null : offline.expiresAt()));
-            }
-            return Decision.granted(out);
-        });
+        return machines.machines(accountId, product, now);
     }
 
     @Override
     public CompletionStage<Decision<Boolean>> deactivateMachine(String accountId, String product, String machineId, Instant now) {
-        return configs.change(accountId, product, List.of(machineId), now, (ledger, effects) -> {
-            if (!ledger.isRegistered(product, machineId)) {
-                return Decision.granted(false);
-            }
-            // A live offline license binds the machine: its sessions end, its registration stays.
-            effects.endMachine(product, machineId, Reason.SESSION_TERMINATED.name(), !ledger.holdsOfflineLicense(product, machineId, now));
-            // The core unbinds the node-locked seats bound to the machine (configuration); the answer is what Redis did.
-            return Decision.granted(ledger.deactivateMachine(product, machineId, now));
-        }).thenApply(outcome -> outcome.applied() == null ? outcome.decision()
-                : Decision.granted("1".equals(outcome.applied().path("unregistered").asText())
-                        || outcome.applied().path("ended").asLong() > 0));
+        return machines.deactivate(accountId, product, machineId, now);
     }
 
     @Override
