@@ -1,5 +1,6 @@
 package io.licensebroker.broker.app;
 
+import io.licensebroker.broker.console.ConsoleServer;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.LicenseSigner;
 import io.licensebroker.broker.core.LicenseStore;
@@ -11,6 +12,7 @@ import io.licensebroker.broker.offline.Ed25519Signer;
 import io.licensebroker.broker.store.memory.MemoryStore;
 import io.licensebroker.broker.store.redis.RedisStore;
 import io.licensebroker.broker.store.redis.RedisStoreOptions;
+import io.licensebroker.proto.v1.LicenseAdminGrpc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +27,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One running broker node: store, service, gRPC server, lease reaper and ops HTTP port, wired from
+ * One running broker node: store, service, gRPC server, lease reaper, ops HTTP port and web console, wired from
  * {@link BrokerSettings}. The composition root: the only place that knows every adapter.
  *
  * <p>With {@code --store redis} the node is stateless: any number of nodes share one Redis (or
@@ -53,6 +55,7 @@ public final class BrokerNode implements AutoCloseable {
     private final LicenseService service;
     private final BrokerServer server;
     private final OpsHttpServer ops;
+    private final ConsoleServer console;
     private final BrokerMetrics metrics;
     private final RedisStore redis;
     private final MemoryStore memory;
@@ -69,8 +72,9 @@ public final class BrokerNode implements AutoCloseable {
     }
 
     private BrokerNode(BrokerSettings settings, LicenseStore store, LicenseService service, BrokerServer server,
-                       OpsHttpServer ops, BrokerMetrics metrics, RedisStore redis, MemoryStore memory,
+                       OpsHttpServer ops, ConsoleServer console, BrokerMetrics metrics, RedisStore redis, MemoryStore memory,
                        ScheduledExecutorService maintenance) {
+        this.console = console;
         this.settings = settings;
         this.store = store;
         this.service = service;
@@ -109,6 +113,7 @@ public final class BrokerNode implements AutoCloseable {
         LicenseStore store = storage.store();
         ScheduledExecutorService maintenance = null;
         BrokerServer server = null;
+        ConsoleServer console = null;
         try {
             LicenseService service = new LicenseService(store, clock, settings.leaseTtl(), storage.signer(),
                     new SecureRandom(), settings.adminToken());
@@ -138,11 +143,13 @@ public final class BrokerNode implements AutoCloseable {
             }
             server = BrokerServer.start(options, service, metrics.instrumentation());
             metrics.watchConnections(server);
+            console = ConsoleServer.start(ConsoleServer.Options.defaults(settings.consolePort()).withHost(settings.consoleListenAddress()),
+                    server.inProcessChannel(), LicenseAdminGrpc.getServiceDescriptor());
             BrokerNode[] self = new BrokerNode[1];
             // The embedded store's state is read at each probe: never "ok" while changes cannot be acknowledged.
             OpsHttpServer ops = OpsHttpServer.start(settings.metricsListenAddress(), settings.metricsPort(), () -> self[0] != null && self[0].serving
                     && self[0].storeAvailable && (storage.memory() == null || storage.memory().writable()), metrics);
-            self[0] = new BrokerNode(settings, store, service, server, ops, metrics, storage.redis(), storage.memory(), maintenance);
+            self[0] = new BrokerNode(settings, store, service, server, ops, console, metrics, storage.redis(), storage.memory(), maintenance);
             if (storage.memory() != null) {
                 storage.memory().onWritableChange(self[0]::journalWritabilityChanged);
                 self[0].journalWritabilityChanged();
@@ -155,9 +162,13 @@ public final class BrokerNode implements AutoCloseable {
             LOG.atInfo().setMessage("broker started").addKeyValue("port", server.port()).addKeyValue("metrics_port", ops.port())
                     .addKeyValue("address", server.address().getAddress().getHostAddress())
                     .addKeyValue("metrics_address", ops.address().getAddress().getHostAddress())
+                    .addKeyValue("console_port", console.port())
                     .addKeyValue("store", settings.store().name().toLowerCase()).log();
             return self[0];
         } catch (Exception e) {
+            if (console != null) {
+                console.close();
+            }
             if (server != null) {
                 server.shutdown(Duration.ZERO);
             }
@@ -310,6 +321,16 @@ public final class BrokerNode implements AutoCloseable {
         return ops.port();
     }
 
+    /** The web console's HTTP port. */
+    public int consolePort() {
+        return console.port();
+    }
+
+    /** The address and port of the web console. */
+    public InetSocketAddress consoleAddress() {
+        return console.address();
+    }
+
     /** Connections open on the gRPC port now. */
     public int connectionsOpen() {
         return server.connectionsOpen();
@@ -361,6 +382,7 @@ public final class BrokerNode implements AutoCloseable {
             server.shutdown(settings.shutdownGrace());
         } finally {
             maintenance.shutdownNow();
+            console.close();
             // Flushes the journal: every acknowledged change is on disk before the process exits.
             store.close();
             ops.close();

@@ -22,7 +22,7 @@ public record BrokerSettings(int port, String listenAddress, int metricsPort, St
                              Duration redisTimeout, Path dataDir, Duration leaseTtl, boolean fsync, Duration shutdownGrace,
                              int metricsMaxPools, LogFormat logFormat, String logLevel, Path tlsCert, Path tlsKey,
                              Path tlsClientCa, Duration redisLearningPeriod, int maxConnections, int maxConnectionsPerAddress,
-                             Duration maxConnectionIdle) {
+                             Duration maxConnectionIdle, int consolePort, String consoleListenAddress) {
 
     public enum StoreKind { MEMORY, REDIS }
 
@@ -93,6 +93,8 @@ public record BrokerSettings(int port, String listenAddress, int metricsPort, St
         String listenAddress = address(raw, Setting.LISTEN_ADDRESS, problems);
         int metricsPort = port(raw, Setting.METRICS_PORT, problems);
         String metricsListenAddress = address(raw, Setting.METRICS_LISTEN_ADDRESS, problems);
+        int consolePort = port(raw, Setting.CONSOLE_PORT, problems);
+        String consoleListenAddress = address(raw, Setting.CONSOLE_LISTEN_ADDRESS, problems);
         int maxConnections = positiveCount(raw, Setting.MAX_CONNECTIONS, problems);
         int maxConnectionsPerAddress = positiveCount(raw, Setting.MAX_CONNECTIONS_PER_ADDRESS, problems);
         Duration maxConnectionIdle = duration(raw, Setting.MAX_CONNECTION_IDLE, problems);
@@ -180,7 +182,7 @@ public record BrokerSettings(int port, String listenAddress, int metricsPort, St
         }
         return new BrokerSettings(port, listenAddress, metricsPort, metricsListenAddress, adminToken, store, redisUri, redisTimeout,
                 dataDir, ttl, Boolean.parseBoolean(fsyncText), grace, maxPools, logFormat, logLevel, tlsCert, tlsKey, tlsClientCa,
-                learning, maxConnections, maxConnectionsPerAddress, maxConnectionIdle);
+                learning, maxConnections, maxConnectionsPerAddress, maxConnectionIdle, consolePort, consoleListenAddress);
     }
 
     /** The readable file a setting names, or null when the setting is absent or bad (then a problem is added). */
@@ -299,7 +301,8 @@ public record BrokerSettings(int port, String listenAddress, int metricsPort, St
                 + (tlsCert == null ? " tls=off" : " tlsCert=" + tlsCert + " tlsKey=" + tlsKey
                         + (tlsClientCa == null ? "" : " tlsClientCa=" + tlsClientCa))
                 + " maxConnections=" + maxConnections + " maxConnectionsPerAddress=" + maxConnectionsPerAddress
-                + " maxConnectionIdle=" + maxConnectionIdle;
+                + " maxConnectionIdle=" + maxConnectionIdle + " consolePort=" + consolePort
+                + (consoleListenAddress == null ? "" : " consoleListenAddress=" + consoleListenAddress);
     }
 
     /**

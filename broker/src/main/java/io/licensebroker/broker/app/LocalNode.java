@@ -16,7 +16,7 @@ import java.util.UUID;
 /**
  * A broker node started inside this JVM, as {@code serve} would start it, on ports the OS picks,
  * with a plaintext channel to its gRPC port: what the load tester's compare runs and the broker's
- * multi-node tests start. Ports default to 0 and the admin token to a random one; the data
+ * multi-node tests start. Ports (gRPC, metrics, console) default to 0 and the admin token to a random one; the data
  * directory is the caller's (a test's temporary directory), so it outlives a restart. The
  * operator output is discarded.
  */
@@ -53,6 +53,7 @@ public final class LocalNode implements AutoCloseable {
         Map<Setting, String> flags = new EnumMap<>(Setting.class);
         flags.put(Setting.PORT, "0");
         flags.put(Setting.METRICS_PORT, "0");
+        flags.put(Setting.CONSOLE_PORT, "0");
         flags.put(Setting.ADMIN_TOKEN, "local-node-" + UUID.randomUUID());
         flags.putAll(settings);
         if (!flags.containsKey(Setting.DATA_DIR)) {

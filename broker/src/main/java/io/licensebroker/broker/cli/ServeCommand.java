@@ -91,6 +91,7 @@ final class ServeCommand implements Callable<Integer> {
             return 1;
         }
         out.println("metrics on " + node.metricsPort());
+        out.println("console on " + node.consolePort());
         out.println("listening on " + node.port());
         out.flush();
         try {

@@ -16,6 +16,8 @@ import io.licensebroker.proto.v1.CreateApiKeyRequest;
 import io.licensebroker.proto.v1.CreateApiKeyResponse;
 import io.licensebroker.proto.v1.ListAccountsRequest;
 import io.licensebroker.proto.v1.ListAccountsResponse;
+import io.licensebroker.proto.v1.ListProductsRequest;
+import io.licensebroker.proto.v1.ListProductsResponse;
 import io.licensebroker.proto.v1.ListUsersRequest;
 import io.licensebroker.proto.v1.ListUsersResponse;
 import io.licensebroker.proto.v1.RevokeAdminTokenRequest;
@@ -24,6 +26,8 @@ import io.licensebroker.proto.v1.RevokeApiKeyRequest;
 import io.licensebroker.proto.v1.RevokeApiKeyResponse;
 import io.licensebroker.proto.v1.UpsertUserRequest;
 import io.licensebroker.proto.v1.User;
+import io.licensebroker.proto.v1.WhoAmIRequest;
+import io.licensebroker.proto.v1.WhoAmIResponse;
 
 import java.util.List;
 import java.util.Set;
@@ -62,6 +66,28 @@ final class AccountAdminHandlers {
             accounts.forEach(a -> b.addAccounts(Protos.account(a)));
             return Decision.granted(b.build());
         }));
+    }
+
+    void whoAmI(WhoAmIRequest request, StreamObserver<WhoAmIResponse> out) {
+        gate.admin(out, caller -> {
+            WhoAmIResponse.Builder b = WhoAmIResponse.newBuilder().setRole(adminRole(caller.role()));
+            if (caller.accountId() != null) {
+                b.setAccountId(caller.accountId());
+            }
+            if (caller.orgId() != null) {
+                b.setOrgId(caller.orgId());
+            }
+            return Gate.done(Decision.granted(b.build()));
+        });
+    }
+
+    /** Any part of the account is enough: an organization admin's tables are of the account's products too. */
+    void listProducts(ListProductsRequest request, StreamObserver<ListProductsResponse> out) {
+        gate.admin(out, caller -> {
+            String accountId = Validation.accountId(request.getAccountId());
+            return gate.inScope(caller, accountId, "account_id", scope -> service.products(accountId)
+                    .thenApply(products -> Decision.granted(ListProductsResponse.newBuilder().addAllProducts(products).build())));
+        });
     }
 
     void createAdminToken(CreateAdminTokenRequest request, StreamObserver<CreateAdminTokenResponse> out) {

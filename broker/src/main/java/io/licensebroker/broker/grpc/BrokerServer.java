@@ -1,5 +1,6 @@
 package io.licensebroker.broker.grpc;
 
+import io.grpc.Channel;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
@@ -28,6 +29,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -61,6 +63,8 @@ public final class BrokerServer {
     public static final List<String> SERVICE_NAMES = List.of(LicenseBrokerGrpc.SERVICE_NAME, LicenseAdminGrpc.SERVICE_NAME);
 
     private final Server server;
+    /** The same services, interceptors and executor inside this JVM: what the web console calls. */
+    private final InProcessTwin twin;
     /** Kept: the server stops answering getPort() once terminated, but callers may still log it. */
     private final int port;
     private final HealthStatusManager health;
@@ -206,9 +210,10 @@ public final class BrokerServer {
         }
     }
 
-    private BrokerServer(Server server, HealthStatusManager health, ExecutorService executor, InFlightCalls calls,
+    private BrokerServer(Server server, InProcessTwin twin, HealthStatusManager health, ExecutorService executor, InFlightCalls calls,
                          ConnectionLimiter connections, EventLoops loops) {
         this.server = server;
+        this.twin = twin;
         this.port = server.getPort();
         this.health = health;
         this.executor = executor;
@@ -283,21 +288,25 @@ public final class BrokerServer {
                 .maxConnectionIdle(limits.maxIdle().toMillis(), TimeUnit.MILLISECONDS)
                 .maxConnectionAge(limits.maxAge().toMillis(), TimeUnit.MILLISECONDS)
                 .maxConnectionAgeGrace(limits.maxAgeGrace().toMillis(), TimeUnit.MILLISECONDS);
+        // Server interceptors run in reverse order of addition: the client certificate check runs
+        // inside the instrumentation, so refused admin calls are still counted, and the count of
+        // calls in flight, added last, is outermost: every call of every service until it ends.
+        List<ServerInterceptor> chain = new ArrayList<>();
         if (options.tls() != null && options.tls().clientCa() != null) {
-            // Server interceptors run in reverse order of addition: added before the instrumentation
-            // one, this runs inside it, so refused admin calls are still counted.
-            builder.intercept(new ClientCertificateInterceptor());
+            chain.add(new ClientCertificateInterceptor());
         }
-        builder.intercept(instrumentation)
-                // Added last, so outermost: every call of every service is counted until it ends.
-                .intercept(calls)
-                .addService(health.getHealthService())
+        chain.add(instrumentation);
+        chain.add(calls);
+        chain.forEach(builder::intercept);
+        builder.addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(legacyReflection());
         services.forEach(builder::addService);
         Server server;
+        InProcessTwin twin;
         try {
             server = builder.build().start();
+            twin = InProcessTwin.start(services, chain, executor);
         } catch (IOException | RuntimeException e) {
             executor.shutdownNow();
             loops.shutdown();
@@ -305,7 +314,7 @@ public final class BrokerServer {
         }
         health.setStatus("", ServingStatus.SERVING);
         SERVICE_NAMES.forEach(name -> health.setStatus(name, ServingStatus.SERVING));
-        return new BrokerServer(server, health, executor, calls, connections, loops);
+        return new BrokerServer(server, twin, health, executor, calls, connections, loops);
     }
 
     /**
@@ -353,6 +362,14 @@ public final class BrokerServer {
         SERVICE_NAMES.forEach(name -> health.setStatus(name, status));
     }
 
+    /**
+     * A channel to the same services behind the same interceptors, without a network hop (the web
+     * console's bridge). It carries no TLS session, so with a client CA every admin call is refused.
+     */
+    public Channel inProcessChannel() {
+        return twin.channel();
+    }
+
     /** The bound port (the chosen one when started with 0). */
     public int port() {
         return port;
@@ -390,6 +407,7 @@ public final class BrokerServer {
     public void shutdown(Duration drain) {
         health.enterTerminalState();
         server.shutdown();
+        twin.shutdown();
         boolean interrupted = false;
         try {
             long deadline = System.nanoTime() + drain.toNanos();
@@ -413,10 +431,12 @@ public final class BrokerServer {
                 }
             }
             server.shutdownNow();
+            twin.shutdownNow();
             server.awaitTermination();
         } catch (InterruptedException e) {
             interrupted = true;
             server.shutdownNow();
+            twin.shutdownNow();
         } finally {
             // Handlers never block, so once the server is done the pool has nothing left to do.
             executor.shutdown();

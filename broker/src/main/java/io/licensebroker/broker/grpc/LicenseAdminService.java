@@ -37,6 +37,8 @@ import io.licensebroker.proto.v1.ListActivationsResponse;
 import io.licensebroker.proto.v1.ListLicensedUsersRequest;
 import io.licensebroker.proto.v1.ListLicensedUsersResponse;
 import io.licensebroker.proto.v1.ListMachinesRequest;
+import io.licensebroker.proto.v1.ListProductsRequest;
+import io.licensebroker.proto.v1.ListProductsResponse;
 import io.licensebroker.proto.v1.ListMachinesResponse;
 import io.licensebroker.proto.v1.ListOrganizationsRequest;
 import io.licensebroker.proto.v1.ListOrganizationsResponse;
@@ -61,6 +63,8 @@ import io.licensebroker.proto.v1.UsagePolicySettings;
 import io.licensebroker.proto.v1.User;
 import io.licensebroker.proto.v1.VerifyOfflineLicenseRequest;
 import io.licensebroker.proto.v1.VerifyOfflineLicenseResponse;
+import io.licensebroker.proto.v1.WhoAmIRequest;
+import io.licensebroker.proto.v1.WhoAmIResponse;
 
 import java.time.Instant;
 import java.util.concurrent.CompletionStage;
@@ -99,6 +103,16 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
     @Override
     public void listAccounts(ListAccountsRequest request, StreamObserver<ListAccountsResponse> out) {
         accounts.listAccounts(request, out);
+    }
+
+    @Override
+    public void whoAmI(WhoAmIRequest request, StreamObserver<WhoAmIResponse> out) {
+        accounts.whoAmI(request, out);
+    }
+
+    @Override
+    public void listProducts(ListProductsRequest request, StreamObserver<ListProductsResponse> out) {
+        accounts.listProducts(request, out);
     }
 
     @Override
@@ -499,8 +513,6 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
         return scope.isWholeAccount() ? all : all.toBuilder().clearRows()
                 .addAllRows(scope.filter(all.getRowsList(), io.licensebroker.proto.v1.PoolRow::getPoolId)).build();
     }
-
-
 
     private static TerminateSessionResponse terminated(boolean terminated) {
         return TerminateSessionResponse.newBuilder().setTerminated(terminated).build();

@@ -108,7 +108,9 @@ final class Protos {
                 .setLicenses(u.licenses())
                 .setMachineQuota(u.machineQuota())
                 .setRegisteredMachines(u.registeredMachines())
-                .setOfflineLicenses(u.offlineLicenses());
+                .setOfflineLicenses(u.offlineLicenses())
+                .setLicenseModel(licenseModel(u.subscription() == null
+                        ? io.licensebroker.broker.core.LicenseModel.SESSION : u.subscription().model()));
         if (u.expiresAt() != null) {
             b.setExpiresAt(timestamp(u.expiresAt()));
         }

@@ -84,7 +84,7 @@ final class BrokerSettingsTest {
         String message = refusal(file);
         assertTrue(message.contains("unknown setting 'lease_ttl' (did you mean 'lease-ttl'?)"), message);
         assertTrue(message.contains("unknown setting 'colour'"), message);
-        assertTrue(message.contains("known settings: port, listen-address, metrics-port, metrics-listen-address, admin-token"), message);
+        assertTrue(message.contains("known settings: port, listen-address, metrics-port, metrics-listen-address, console-port, console-listen-address, admin-token"), message);
         assertTrue(message.contains(file.toString()), message);
     }
 

@@ -44,7 +44,7 @@ final class BrokerProcess implements AutoCloseable {
         String jar = System.getProperty("broker.jar", "target/license-broker.jar");
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-jar", jar, "serve", "--port", "0", "--metrics-port", "0", "--data-dir", dataDir.toString()));
+                "-jar", jar, "serve", "--port", "0", "--metrics-port", "0", "--console-port", "0", "--data-dir", dataDir.toString()));
         cmd.addAll(List.of(extraArgs));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         return new BrokerProcess(p);

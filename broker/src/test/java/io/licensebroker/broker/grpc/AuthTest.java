@@ -27,6 +27,7 @@ import io.licensebroker.proto.v1.ListAccountsRequest;
 import io.licensebroker.proto.v1.ListActivationsRequest;
 import io.licensebroker.proto.v1.ListLicensedUsersRequest;
 import io.licensebroker.proto.v1.ListMachinesRequest;
+import io.licensebroker.proto.v1.ListProductsRequest;
 import io.licensebroker.proto.v1.ListOrganizationsRequest;
 import io.licensebroker.proto.v1.ListSessionsRequest;
 import io.licensebroker.proto.v1.ListUsersRequest;
@@ -45,6 +46,7 @@ import io.licensebroker.proto.v1.TransferLicenseRequest;
 import io.licensebroker.proto.v1.UpsertUserRequest;
 import io.licensebroker.proto.v1.UsagePolicy;
 import io.licensebroker.proto.v1.VerifyOfflineLicenseRequest;
+import io.licensebroker.proto.v1.WhoAmIRequest;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -78,7 +80,7 @@ final class AuthTest {
     /** Every agent RPC. */
     static final Map<String, BiConsumer<LicenseBrokerBlockingStub, Targets>> AGENT = new LinkedHashMap<>();
     /** Admin RPCs an ACCOUNT_ADMIN may call without naming an account. */
-    static final Set<String> ANY_ADMIN = Set.of("VerifyOfflineLicense");
+    static final Set<String> ANY_ADMIN = Set.of("VerifyOfflineLicense", "WhoAmI");
     /** Admin RPCs only a SUPER_ADMIN may call, whatever account they name. */
     static final Set<String> SUPER_ONLY = Set.of("CreateAccount", "ListAccounts", "SetSubscription");
     /** globex's floating seat product, where erin holds a seat and carol none. */
@@ -87,6 +89,8 @@ final class AuthTest {
     static {
         ADMIN.put("CreateAccount", (s, t) -> s.createAccount(CreateAccountRequest.newBuilder().setAccountId("x").setName("X").build()));
         ADMIN.put("ListAccounts", (s, t) -> s.listAccounts(ListAccountsRequest.getDefaultInstance()));
+        ADMIN.put("WhoAmI", (s, t) -> s.whoAmI(WhoAmIRequest.getDefaultInstance()));
+        ADMIN.put("ListProducts", (s, t) -> s.listProducts(ListProductsRequest.newBuilder().setAccountId("globex").build()));
         ADMIN.put("CreateAdminToken", (s, t) -> s.createAdminToken(CreateAdminTokenRequest.newBuilder().setAccountId("globex")
                 .setRole(AdminRole.ADMIN_ROLE_ACCOUNT_ADMIN).build()));
         ADMIN.put("SetSubscription", (s, t) -> s.setSubscription(SetSubscriptionRequest.newBuilder().setAccountId("globex")

@@ -22,6 +22,7 @@ import io.licensebroker.proto.v1.ListAccountsRequest;
 import io.licensebroker.proto.v1.ListActivationsRequest;
 import io.licensebroker.proto.v1.ListLicensedUsersRequest;
 import io.licensebroker.proto.v1.ListMachinesRequest;
+import io.licensebroker.proto.v1.ListProductsRequest;
 import io.licensebroker.proto.v1.ListOrganizationsRequest;
 import io.licensebroker.proto.v1.ListSessionsRequest;
 import io.licensebroker.proto.v1.ListUsersRequest;
@@ -38,6 +39,7 @@ import io.licensebroker.proto.v1.TransferLicenseRequest;
 import io.licensebroker.proto.v1.UpsertUserRequest;
 import io.licensebroker.proto.v1.UsagePolicy;
 import io.licensebroker.proto.v1.VerifyOfflineLicenseRequest;
+import io.licensebroker.proto.v1.WhoAmIRequest;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -80,6 +82,8 @@ final class OrganizationAdminScopeTest {
         WHOLE_ACCOUNT,
         /** Any admin of a whole account, whatever account (VerifyOfflineLicense names none). */
         ANY_WHOLE_ACCOUNT_ADMIN,
+        /** Every admin token, of every role (WhoAmI names nothing and tells only the caller about itself). */
+        ANY_ADMIN,
         /** As WHOLE_ACCOUNT, and an org admin in its own account (it sees its subtree's part). */
         OWN_ACCOUNT,
         /** As WHOLE_ACCOUNT, and an org admin whose subtree holds the target. */
@@ -110,6 +114,9 @@ final class OrganizationAdminScopeTest {
         row("CreateAccount", "", Rule.SUPER_ONLY, NO_TARGET,
                 (s, f, t) -> s.createAccount(CreateAccountRequest.newBuilder().setAccountId("initech").setName("Initech").build()));
         row("ListAccounts", "", Rule.SUPER_ONLY, NO_TARGET, (s, f, t) -> s.listAccounts(ListAccountsRequest.getDefaultInstance()));
+        row("WhoAmI", "", Rule.ANY_ADMIN, NO_TARGET, (s, f, t) -> s.whoAmI(WhoAmIRequest.getDefaultInstance()));
+        row("ListProducts", "", Rule.OWN_ACCOUNT, ACCOUNTS,
+                (s, f, t) -> s.listProducts(ListProductsRequest.newBuilder().setAccountId(f.account(t)).build()));
         row("CreateAdminToken", "organization admin of the target", Rule.SUBTREE, NODES_AND_OTHER,
                 (s, f, t) -> s.createAdminToken(CreateAdminTokenRequest.newBuilder().setOrgId(f.org(t))
                         .setRole(AdminRole.ADMIN_ROLE_ORGANIZATION_ADMIN).build()));
@@ -213,10 +220,11 @@ final class OrganizationAdminScopeTest {
         boolean acme = target != OTHER_ACCOUNT;
         return switch (caller) {
             case SUPER_ADMIN -> true;
-            case ACME_ADMIN -> rule != Rule.SUPER_ONLY && (acme || rule == Rule.ANY_WHOLE_ACCOUNT_ADMIN);
-            case GLOBEX_ADMIN -> rule != Rule.SUPER_ONLY && (!acme || rule == Rule.ANY_WHOLE_ACCOUNT_ADMIN);
+            case ACME_ADMIN -> rule != Rule.SUPER_ONLY && (acme || rule == Rule.ANY_WHOLE_ACCOUNT_ADMIN || rule == Rule.ANY_ADMIN);
+            case GLOBEX_ADMIN -> rule != Rule.SUPER_ONLY && (!acme || rule == Rule.ANY_WHOLE_ACCOUNT_ADMIN || rule == Rule.ANY_ADMIN);
             case ORG_ADMIN_OF_A, ORG_ADMIN_OF_A1, ORG_ADMIN_OF_B -> switch (rule) {
                 case SUPER_ONLY, WHOLE_ACCOUNT, ANY_WHOLE_ACCOUNT_ADMIN -> false;
+                case ANY_ADMIN -> true;
                 case OWN_ACCOUNT -> acme;
                 case SUBTREE -> caller.subtree().contains(target);
                 case BELOW -> caller.subtree().contains(target) && target != caller.root;
