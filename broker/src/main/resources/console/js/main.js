@@ -58,7 +58,7 @@ function mountRegions() {
 
 async function loadMachines() {
   const answer = await api.call('ListMachines', {account_id: state.accountId, product: state.product});
-  const list = answer.machines || [];
+  const list = (answer.machines || []).sort((a, b) => a.machine_id.localeCompare(b.machine_id));
   regions.machines.update(list);
   regions.offline.update(list);
 }

@@ -46,6 +46,7 @@ export function mount(section, ctx) {
           id: s.session_id, machine_id: s.machine_id, user_id: s.user_id, pool_id: s.pool_id, since: s.started_at,
           lease: s.lease_expires_at}));
       }
+      items.sort((a, b) => a.machine_id.localeCompare(b.machine_id) || a.user_id.localeCompare(b.user_id));
       renderIfChanged(body, items, render);
     },
     fail(error) {

@@ -120,7 +120,7 @@ public final class Browser implements AutoCloseable {
         List<WebElement> matches = new ArrayList<>();
         for (WebElement e : within.findElements(By.cssSelector(css))) {
             try {
-                if (e.isDisplayed() && role.equals(e.getAriaRole()) && name.equals(e.getAccessibleName().strip())) {
+                if (e.isDisplayed() && is(role, e.getAriaRole()) && name.equals(e.getAccessibleName().strip())) {
                     matches.add(e);
                 }
             } catch (StaleElementReferenceException gone) {
@@ -130,12 +130,17 @@ public final class Browser implements AutoCloseable {
         return matches;
     }
 
+    /** ARIA 1.3 calls "img" "image" too, and browsers report either. */
+    private static boolean is(String role, String reported) {
+        return role.equals(reported) || (role.equals("img") && "image".equals(reported));
+    }
+
     /** The shown elements of {@code role}, whatever their names. */
     public List<WebElement> all(SearchContext within, String role) {
         List<WebElement> matches = new ArrayList<>();
         for (WebElement e : within.findElements(By.cssSelector(CANDIDATES.get(role)))) {
             try {
-                if (e.isDisplayed() && role.equals(e.getAriaRole())) {
+                if (e.isDisplayed() && is(role, e.getAriaRole())) {
                     matches.add(e);
                 }
             } catch (StaleElementReferenceException gone) {
