@@ -38,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The shipped jar's logs and settings as an operator meets them. */
 class OperabilityIT {
     private static final String ADMIN = "operability-it-super-admin-token-0123456789";
-    private static final Set<String> OPERATOR_LINE_PREFIXES = Set.of("metrics on ", "listening on ", "stopped");
+    private static final Set<String> OPERATOR_LINE_PREFIXES = Set.of("metrics on ", "console on ", "listening on ", "stopped");
 
     @TempDir
     Path dataDir;

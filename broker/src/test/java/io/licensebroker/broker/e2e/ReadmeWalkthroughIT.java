@@ -31,7 +31,8 @@ final class ReadmeWalkthroughIT {
 
     @Test
     void theWalkThroughRunsAsPastedAndSaysWhatItPromises(@TempDir Path checkout) throws Exception {
-        assertTrue(portFree(7443) && portFree(9464), "the walk-through uses the default ports 7443 and 9464; something holds them");
+        assertTrue(portFree(7443) && portFree(9464) && portFree(8080),
+                "the walk-through uses the default ports 7443, 9464 and 8080; something holds them");
         String firstCommand = blocks(section("## Two commands")).get(0);
         assertTrue(firstCommand.contains("cp broker/target/license-broker.jar . && java -jar license-broker.jar serve --demo"), firstCommand);
         Files.copy(Path.of(System.getProperty("broker.jar", "target/license-broker.jar")), checkout.resolve("license-broker.jar"));
@@ -49,6 +50,7 @@ final class ReadmeWalkthroughIT {
         assertTrue(out.toLowerCase(java.util.Locale.ROOT).contains("strict"), "policy show:\n" + out);
         assertFalse(out.contains("error:"), out);
         assertTrue(log.contains("stopped"), "the broker drained and stopped:\n" + log);
+        assertTrue(log.lines().anyMatch("console on 8080"::equals), "the start prints the console's port:\n" + log);
     }
 
     /**
@@ -57,7 +59,8 @@ final class ReadmeWalkthroughIT {
      */
     @Test
     void theSeatExampleRunsAsPastedAndRefusesWhatItSays(@TempDir Path checkout) throws Exception {
-        assertTrue(portFree(7443) && portFree(9464), "the example uses the default ports 7443 and 9464; something holds them");
+        assertTrue(portFree(7443) && portFree(9464) && portFree(8080),
+                "the example uses the default ports 7443, 9464 and 8080; something holds them");
         Files.copy(Path.of(System.getProperty("broker.jar", "target/license-broker.jar")), checkout.resolve("license-broker.jar"));
         Run run = paste(blocks(section("## Two kinds of licenses")).get(0), checkout, "seats.log");
         String out = run.out();
@@ -112,9 +115,10 @@ final class ReadmeWalkthroughIT {
                     assertTrue(line.matches(".*--dir /tmp/\\S+.*"), "Redis files outside the checkout: " + line);
                 }
             }
-            assertFalse(block.matches("(?s).*--port 7443\\b.*") || block.matches("(?s).*--metrics-port 9464\\b.*"),
-                    "the demo's ports: " + block);
-            assertTrue(block.matches("(?s).*serve --store redis.*--port \\d+ --metrics-port \\d+.*"), "every node names its ports: " + block);
+            assertFalse(block.matches("(?s).*--port 7443\\b.*") || block.matches("(?s).*--metrics-port 9464\\b.*")
+                    || block.matches("(?s).*--console-port 8080\\b.*"), "the demo's ports: " + block);
+            assertTrue(block.matches("(?s).*serve --store redis.*--port \\d+ --metrics-port \\d+ --console-port \\d+.*"),
+                    "every node names its ports: " + block);
         }
     }
 
