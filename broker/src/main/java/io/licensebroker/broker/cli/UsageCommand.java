@@ -36,6 +36,7 @@ final class UsageCommand extends AdminCommand {
         Output.fields(out, List.of(
                 Output.field("Account", usage.getAccountId()),
                 Output.field("Product", usage.getProduct()),
+                Output.field("License model", Converters.modelName(usage.getLicenseModel())),
                 Output.field("Licenses", usage.getLicenses()),
                 Output.field("Machine quota", usage.getMachineQuota()),
                 Output.field("Registered machines", usage.getRegisteredMachines()),

@@ -479,6 +479,7 @@ class AdminCommandsTest {
             switch (labelled[0]) {
                 case "Account" -> usage.setAccountId(value);
                 case "Product" -> usage.setProduct(value);
+                case "License model" -> usage.setLicenseModel(new Converters.Model().convert(value));
                 case "Licenses" -> usage.setLicenses(Long.parseLong(value));
                 case "Machine quota" -> usage.setMachineQuota(Long.parseLong(value));
                 case "Registered machines" -> usage.setRegisteredMachines(Long.parseLong(value));
