@@ -308,29 +308,15 @@ public final class AccountLedger {
 
     // ---------------------------------------------------------------- usage and its history
 
-    /** The usage history of {@code q} (checked already); ORGANIZATION_NOT_FOUND for a pool the account lacks. */
-    public Decision<List<UsageSeries>> usageHistory(HistoryQuery q, Instant now) {
-        return history.usageHistory(q, poolIds(), now);
-    }
-
-    /** Who was denied (see {@link DenialReport}); ORGANIZATION_NOT_FOUND for a pool the account lacks. */
-    public Decision<List<DenialRow>> denialReport(DenialQuery q, Instant now) {
-        return history.denialReport(q, now);
-    }
-
-    /**
-     * The pool a refused license, seat or activation of {@code userId} is charged to: the pool it
-     * would have drawn from (the requested pool, the user's seat, else the first of the user's
-     * {@link AcquirePlan}: the assigned organization, or the account pool).
-     */
-    public String chargedPool(String product, String userId, String requestedPoolId) {
-        return history.chargedPool(product, userId, requestedPoolId);
+    /** The account's usage history and denial log (CONTRACT.md section 7). */
+    public UsageHistory history() {
+        return history;
     }
 
     /** Counts a refusal in the usage history (when its reason counts: {@link HistoryRules}); answers it unchanged. */
     private <T> Decision<T> denied(Decision<T> d, String product, String userId, String requestedPoolId, Instant now) {
         if (d instanceof Decision.Denied<T> no && HistoryRules.counts(no.reason())) {
-            history.denied(product, chargedPool(product, userId, requestedPoolId), userId, no.reason(), now);
+            history.denied(product, history.chargedPool(product, userId, requestedPoolId), userId, no.reason(), now);
         }
         return d;
     }

@@ -11,9 +11,10 @@ import java.util.Map;
  * The one rule that turns recorded buckets into the answer of a usage history query, for every
  * store: which steps (the query's range clamped to what is kept and to the bucket in progress),
  * which pools (the query's, or every pool in the order given), and the level of a step in which
- * nothing happened. Such a step's peak is the level the pool held all along: the start level of
- * the next recorded bucket, or the pool's current in_use when none came since. So a pool holding 5
- * for an hour shows 5 every minute, although nothing was recorded.
+ * nothing happened. Such a step's peak is the level the pool held all along: the end level of the
+ * bucket before it; with none kept, the start level of the next one; with neither, the pool's
+ * in_use now. So a pool holding 5 for an hour shows 5 every minute, although nothing was
+ * recorded; and a minute lost in a crash changes no step before it.
  */
 public final class HistoryAssembly {
     private static final Comparator<HistoryBucket> BY_START = Comparator.comparingLong(HistoryBucket::startMillis);
@@ -43,9 +44,9 @@ public final class HistoryAssembly {
      * The series of {@code q}.
      *
      * @param poolIds       every pool of the account, in the order of the answer
-     * @param buckets       per pool, its recorded buckets from the window's first step on (those
-     *                      after the range carry the level back); buckets of a finer step are rolled
-     *                      up, and buckets of equal start merged in the order given (recording order)
+     * @param buckets       per pool, its recorded buckets from the window's first step on and the
+     *                      last one before it (later ones may follow); buckets of a finer step are
+     *                      rolled up, and buckets of equal start merged in the order given (recording order)
      * @param currentLevels per pool, its in_use now (absent: 0)
      */
     public static List<UsageSeries> assemble(HistoryQuery q, List<String> poolIds,
@@ -76,21 +77,18 @@ public final class HistoryAssembly {
                 HistoryBucket b = own.get(next);
                 points.add(new UsagePoint(start, b.peak(), b.granted(), b.denied(), b.deniedByReason()));
             } else {
-                long level = next < own.size() ? own.get(next).startLevel() : currentLevel;
+                long level = next > 0 ? own.get(next - 1).endLevel() : next < own.size() ? own.get(next).startLevel() : currentLevel;
                 points.add(new UsagePoint(start, level, 0, 0, Map.of()));
             }
         }
         return points;
     }
 
-    /** The buckets at the window's step, from its first step on, one per start, oldest first. */
+    /** The buckets at the window's step, one per start, oldest first. */
     private static List<HistoryBucket> normalized(Collection<HistoryBucket> recorded, Window w) {
         List<HistoryBucket> sorted = new ArrayList<>(recorded.size());
         for (HistoryBucket b : recorded) {
-            HistoryBucket at = b.at(w.step());
-            if (at.startMillis() >= w.firstMillis()) {
-                sorted.add(at);
-            }
+            sorted.add(b.at(w.step()));
         }
         sorted.sort(BY_START); // stable: equal starts keep their recording order
         List<HistoryBucket> out = new ArrayList<>(sorted.size());

@@ -9,13 +9,14 @@ import java.util.Objects;
  * What one pool of one product recorded in one bucket of the usage history (a minute, hour or day
  * starting at {@code startMillis}): the pool's in_use when the bucket's first change came
  * ({@code startLevel}), the highest in_use after any change in it and its start level
- * ({@code peak}), the licenses or seats granted, and the counted denials by reason
- * ({@link HistoryRules}). A bucket exists only when something happened in it; in between the level
- * stays what the next bucket started from (see {@link HistoryAssembly}). Stores keep and return
- * these as they are; the core rolls them up and assembles the answer.
+ * ({@code peak}), the in_use after its last change ({@code endLevel}), the licenses or seats
+ * granted, and the counted denials by reason ({@link HistoryRules}). A bucket exists only when
+ * something happened in it; in between the level stays what the bucket before ended at (see
+ * {@link HistoryAssembly}). Stores keep and return these as they are; the core rolls them up and
+ * assembles the answer.
  */
-public record HistoryBucket(String product, String poolId, long startMillis, long startLevel, long peak, long granted,
-                            Map<Reason, Long> deniedByReason) {
+public record HistoryBucket(String product, String poolId, long startMillis, long startLevel, long peak, long endLevel,
+                            long granted, Map<Reason, Long> deniedByReason) {
 
     public HistoryBucket {
         Objects.requireNonNull(product, "product");
@@ -39,19 +40,19 @@ public record HistoryBucket(String product, String poolId, long startMillis, lon
     /** The same counts in the bucket of {@code step} that holds this one. */
     public HistoryBucket at(HistoryStep step) {
         long start = step.startOf(startMillis);
-        return start == startMillis ? this : new HistoryBucket(product, poolId, start, startLevel, peak, granted, deniedByReason);
+        return start == startMillis ? this : new HistoryBucket(product, poolId, start, startLevel, peak, endLevel, granted, deniedByReason);
     }
 
     /**
-     * One bucket of two of the same pool and start: the earlier one's start level (this one's, when
-     * this is not later), the higher peak, the sums of the counts.
+     * One bucket of two of the same pool and start, {@code later} recorded after this one: this
+     * one's start level, the higher peak, the later one's end level, the sums of the counts.
      */
     public HistoryBucket plus(HistoryBucket later) {
         Map<Reason, Long> denied = new EnumMap<>(Reason.class);
         denied.putAll(deniedByReason);
         later.deniedByReason.forEach((r, n) -> denied.merge(r, n, Long::sum));
-        return new HistoryBucket(product, poolId, startMillis, startLevel, Math.max(peak, later.peak), granted + later.granted,
-                denied);
+        return new HistoryBucket(product, poolId, startMillis, startLevel, Math.max(peak, later.peak), later.endLevel,
+                granted + later.granted, denied);
     }
 
     /** The counts of {@code denied} (indexed as {@link HistoryRules#COUNTED}), without zeros. */

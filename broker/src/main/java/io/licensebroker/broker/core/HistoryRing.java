@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * The recorded buckets of one pool at one step, oldest first, in parallel primitive arrays that
  * grow (by doubling) to at most the step's {@link HistoryStep#capacity()}: a pool that rarely
- * changes costs little, a busy one at most capacity times five words. Adding to the newest bucket,
+ * changes costs little, a busy one at most capacity times six words. Adding to the newest bucket,
  * or after it, is O(1) and allocates nothing once grown; the oldest bucket goes when a bucket
  * past the retention comes. Not thread-safe.
  */
@@ -18,6 +18,7 @@ final class HistoryRing {
     private long[] start = new long[INITIAL];
     private long[] startLevel = new long[INITIAL];
     private long[] peak = new long[INITIAL];
+    private long[] endLevel = new long[INITIAL];
     private long[] granted = new long[INITIAL];
     /** Per bucket: null, or the denials indexed as {@link HistoryRules#COUNTED}. */
     private long[][] denied = new long[INITIAL][];
@@ -35,14 +36,16 @@ final class HistoryRing {
 
     /**
      * Adds counts recorded at {@code atMillis} (any time within the bucket) to their bucket of this
-     * step: into it when it exists (its start level stays), else as a new bucket.
+     * step: into it when it exists (its start level stays, the end level is the new one), else as
+     * a new bucket.
      */
-    void add(long atMillis, long level, long peakLevel, long grants, long[] denials) {
+    void add(long atMillis, long level, long peakLevel, long end, long grants, long[] denials) {
         long s = step.startOf(atMillis);
         int pos = size == 0 || start[slot(size - 1)] < s ? size : find(s);
         if (pos < size && start[slot(pos)] == s) {
             int i = slot(pos);
             peak[i] = Math.max(peak[i], peakLevel);
+            endLevel[i] = end;
             granted[i] += grants;
             addDenials(i, denials);
             return;
@@ -55,18 +58,23 @@ final class HistoryRing {
         start[i] = s;
         startLevel[i] = level;
         peak[i] = Math.max(level, peakLevel);
+        endLevel[i] = end;
         granted[i] = grants;
         denied[i] = null;
         addDenials(i, denials);
         dropExpired();
     }
 
-    /** The buckets starting at or after {@code fromMillis}, oldest first. */
+    /**
+     * The buckets starting at or after {@code fromMillis}, oldest first, after the last one before
+     * it (whose end level the steps before the first one held), if any.
+     */
     List<HistoryBucket> from(String product, String poolId, long fromMillis) {
         List<HistoryBucket> out = new ArrayList<>();
-        for (int pos = find(fromMillis); pos < size; pos++) {
+        for (int pos = Math.max(0, find(fromMillis) - 1); pos < size; pos++) {
             int i = slot(pos);
-            out.add(new HistoryBucket(product, poolId, start[i], startLevel[i], peak[i], granted[i], HistoryBucket.deniedOf(denied[i])));
+            out.add(new HistoryBucket(product, poolId, start[i], startLevel[i], peak[i], endLevel[i], granted[i],
+                    HistoryBucket.deniedOf(denied[i])));
         }
         return out;
     }
@@ -138,6 +146,7 @@ final class HistoryRing {
         start[to] = start[from];
         startLevel[to] = startLevel[from];
         peak[to] = peak[from];
+        endLevel[to] = endLevel[from];
         granted[to] = granted[from];
         denied[to] = denied[from];
     }
@@ -147,6 +156,7 @@ final class HistoryRing {
         long[] s = new long[capacity];
         long[] l = new long[capacity];
         long[] p = new long[capacity];
+        long[] e = new long[capacity];
         long[] g = new long[capacity];
         long[][] d = new long[capacity][];
         for (int pos = 0; pos < size; pos++) {
@@ -154,12 +164,14 @@ final class HistoryRing {
             s[pos] = start[i];
             l[pos] = startLevel[i];
             p[pos] = peak[i];
+            e[pos] = endLevel[i];
             g[pos] = granted[i];
             d[pos] = denied[i];
         }
         start = s;
         startLevel = l;
         peak = p;
+        endLevel = e;
         granted = g;
         denied = d;
         head = 0;

@@ -24,6 +24,7 @@ final class PoolHistory {
     private long openMinute = NONE;
     private long openStartLevel;
     private long openPeak;
+    private long openEnd;
     private long openGranted;
     private long[] openDenied;
 
@@ -41,6 +42,7 @@ final class PoolHistory {
             openMinute = minute;
             openStartLevel = before;
             openPeak = Math.max(before, after);
+            openEnd = after;
             openGranted = 0;
             if (openDenied != null) {
                 Arrays.fill(openDenied, 0);
@@ -50,6 +52,7 @@ final class PoolHistory {
         if (after > openPeak) {
             openPeak = after;
         }
+        openEnd = after;
         return false;
     }
 
@@ -67,7 +70,8 @@ final class PoolHistory {
     /** The minute in progress as a bucket, or null when nothing happened in it. */
     HistoryBucket open() {
         return openMinute == NONE ? null
-                : new HistoryBucket(product, poolId, openMinute, openStartLevel, openPeak, openGranted, HistoryBucket.deniedOf(openDenied));
+                : new HistoryBucket(product, poolId, openMinute, openStartLevel, openPeak, openEnd, openGranted,
+                HistoryBucket.deniedOf(openDenied));
     }
 
     /** Forgets the minute in progress (it was closed and recorded). */
@@ -78,21 +82,24 @@ final class PoolHistory {
     /** A closed minute: into every step's bucket that holds it. */
     void record(HistoryBucket minute) {
         long[] denied = denials(minute.deniedByReason());
-        minutes.add(minute.startMillis(), minute.startLevel(), minute.peak(), minute.granted(), denied);
-        hours.add(minute.startMillis(), minute.startLevel(), minute.peak(), minute.granted(), denied);
-        days.add(minute.startMillis(), minute.startLevel(), minute.peak(), minute.granted(), denied);
+        for (HistoryRing ring : new HistoryRing[]{minutes, hours, days}) {
+            ring.add(minute.startMillis(), minute.startLevel(), minute.peak(), minute.endLevel(), minute.granted(), denied);
+        }
     }
 
     /** A snapshot's bucket of one step (rolled up already). */
     void restore(HistoryStep step, HistoryBucket b) {
-        ring(step).add(b.startMillis(), b.startLevel(), b.peak(), b.granted(), denials(b.deniedByReason()));
+        ring(step).add(b.startMillis(), b.startLevel(), b.peak(), b.endLevel(), b.granted(), denials(b.deniedByReason()));
     }
 
-    /** The buckets of {@code step} from {@code fromMillis} on, the minute in progress last (not rolled up). */
+    /**
+     * The buckets of {@code step} from {@code fromMillis} on (after the last one before it), the
+     * minute in progress last (not rolled up).
+     */
     List<HistoryBucket> buckets(HistoryStep step, long fromMillis) {
         List<HistoryBucket> out = new ArrayList<>(ring(step).from(product, poolId, fromMillis));
         HistoryBucket open = open();
-        if (open != null && step.startOf(open.startMillis()) >= fromMillis) {
+        if (open != null) {
             out.add(open);
         }
         return out;

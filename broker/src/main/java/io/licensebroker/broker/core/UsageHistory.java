@@ -20,9 +20,10 @@ import java.util.function.Consumer;
  * (journaled; nothing when nothing happened), which rolls it into every step's buckets.
  *
  * <p>A ledger that replays events, or mirrors a shared store's configuration, does not record:
- * replayed history comes from the journaled events themselves. Not thread-safe.
+ * replayed history comes from the journaled events themselves. Not thread-safe: its ledger's
+ * owner serializes calls, as for the ledger.
  */
-final class UsageHistory {
+public final class UsageHistory {
     private final AccountConfiguration config;
     private final Consumer<LedgerEvent> sink;
     private final DenialLog denials = new DenialLog();
@@ -49,19 +50,27 @@ final class UsageHistory {
     /** Closes the minute in progress when {@code now} is past it (one journaled event, if anything happened in it). */
     void advance(Instant now) {
         long minute = HistoryStep.MINUTE.startOf(now.toEpochMilli());
-        if (minute <= openMinute) {
+        if (minute > openMinute) {
+            flush();
+            openMinute = minute;
+        }
+    }
+
+    /**
+     * Journals what the minute in progress counted so far (a clean shutdown does, so that only a
+     * crash loses it); what comes later in the same minute adds to the same bucket.
+     */
+    public void flush() {
+        if (touched.isEmpty() || !recording) {
             return;
         }
-        if (!touched.isEmpty() && recording) {
-            List<HistoryBucket> buckets = new ArrayList<>(touched.size());
-            for (PoolHistory h : touched) {
-                buckets.add(h.open());
-                h.clearOpen();
-            }
-            touched.clear();
-            sink.accept(new UsageRecorded(openMinute, buckets, denials.takeOpen()));
+        List<HistoryBucket> buckets = new ArrayList<>(touched.size());
+        for (PoolHistory h : touched) {
+            buckets.add(h.open());
+            h.clearOpen();
         }
-        openMinute = minute;
+        touched.clear();
+        sink.accept(new UsageRecorded(openMinute, buckets, denials.takeOpen()));
     }
 
     /** Opens a minute when none is (after a restart), closing nothing: for verbs that must not journal. */
@@ -107,8 +116,12 @@ final class UsageHistory {
         denials.denied(openMinute, book.product, pool.id, userId, reason, Math.max(now.toEpochMilli(), openMinute));
     }
 
-    /** See {@link AccountLedger#chargedPool}. */
-    String chargedPool(String product, String userId, String requestedPoolId) {
+    /**
+     * The pool a refused license, seat or activation of {@code userId} is charged to: the pool it
+     * would have drawn from (the requested pool, the user's seat, else the first of the user's
+     * {@link AcquirePlan}: the assigned organization, or the account pool).
+     */
+    public String chargedPool(String product, String userId, String requestedPoolId) {
         if (requestedPoolId != null) {
             return requestedPoolId;
         }
@@ -123,12 +136,19 @@ final class UsageHistory {
 
     // ---------------------------------------------------------------- reading
 
-    /** See {@link AccountLedger#usageHistory}. */
-    Decision<List<UsageSeries>> usageHistory(HistoryQuery q, List<String> poolIds, Instant now) {
+    /**
+     * The usage history of {@code q} (checked already), every pool (the account's, then the
+     * organizations in creation order) or the query's; ORGANIZATION_NOT_FOUND for a pool the
+     * account lacks, every pool at 0 for a product it has no state for.
+     */
+    public Decision<List<UsageSeries>> usageHistory(HistoryQuery q, Instant now) {
         Decision<List<UsageSeries>> unknown = unknownPool(q.poolId());
         if (unknown != null) {
             return unknown;
         }
+        List<String> poolIds = new ArrayList<>(config.orgs.size() + 1);
+        poolIds.add(config.accountId);
+        poolIds.addAll(config.orgs.ids());
         long first = HistoryAssembly.window(q.step(), q.from(), q.to(), now).firstMillis();
         Map<String, List<HistoryBucket>> buckets = new HashMap<>();
         Map<String, Long> levels = new HashMap<>();
@@ -145,8 +165,8 @@ final class UsageHistory {
         return Decision.granted(HistoryAssembly.assemble(q, poolIds, buckets, levels, now));
     }
 
-    /** See {@link AccountLedger#denialReport}. */
-    Decision<List<DenialRow>> denialReport(DenialQuery q, Instant now) {
+    /** Who was denied (see {@link DenialReport}); ORGANIZATION_NOT_FOUND for a pool the account lacks. */
+    public Decision<List<DenialRow>> denialReport(DenialQuery q, Instant now) {
         Decision<List<DenialRow>> unknown = unknownPool(q.poolId());
         if (unknown != null) {
             return unknown;

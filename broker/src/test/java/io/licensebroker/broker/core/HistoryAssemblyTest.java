@@ -16,8 +16,9 @@ class HistoryAssemblyTest {
     private static final Instant T0 = Instant.parse("2030-01-01T10:00:00Z");
     private static final String P = "KRE";
 
-    private static HistoryBucket bucket(String pool, Instant start, long startLevel, long peak, long granted, Map<Reason, Long> denied) {
-        return new HistoryBucket(P, pool, start.toEpochMilli(), startLevel, peak, granted, denied);
+    private static HistoryBucket bucket(String pool, Instant start, long startLevel, long peak, long end, long granted,
+                                        Map<Reason, Long> denied) {
+        return new HistoryBucket(P, pool, start.toEpochMilli(), startLevel, peak, end, granted, denied);
     }
 
     private static Instant min(int m) {
@@ -29,33 +30,40 @@ class HistoryAssemblyTest {
     }
 
     @Test
-    void aStepWithoutChangesHoldsTheLevelTheNextBucketStartedFromOrTheCurrentOne() {
-        HistoryQuery q = new HistoryQuery(P, null, min(0), min(6), HistoryStep.MINUTE);
+    void aStepWithoutChangesHoldsTheLevelTheStepBeforeEndedAt() {
+        HistoryQuery q = new HistoryQuery(P, null, min(1), min(7), HistoryStep.MINUTE);
         List<HistoryBucket> a = List.of(
-                bucket("AC", min(1), 0, 5, 5, Map.of()),
-                bucket("AC", min(4), 5, 5, 0, Map.of(Reason.NO_LICENSE_AVAILABLE, 2L)));
-        List<UsageSeries> out = HistoryAssembly.assemble(q, List.of("AC", "OG-1"), Map.of("AC", a), Map.of("AC", 3L), min(10));
+                bucket("AC", min(0), 9, 9, 2, 0, Map.of()),                        // before the range: its end carries
+                bucket("AC", min(2), 2, 5, 5, 3, Map.of()),
+                bucket("AC", min(5), 4, 5, 3, 0, Map.of(Reason.NO_LICENSE_AVAILABLE, 2L)));
+        List<UsageSeries> out = HistoryAssembly.assemble(q, List.of("AC", "OG-1"), Map.of("AC", a), Map.of("AC", 7L), min(10));
         assertEquals(2, out.size());
         assertEquals("AC", out.get(0).poolId());
-        // minute 0: what minute 1 started from; 2-3: held 5; 5: the level now (nothing since)
-        assertEquals(List.of(0L, 5L, 5L, 5L, 5L, 3L), peaks(out.get(0)));
-        UsagePoint four = out.get(0).points().get(4);
-        assertEquals(2, four.denied());
-        assertEquals(Map.of(Reason.NO_LICENSE_AVAILABLE, 2L), four.deniedByReason());
-        assertEquals(5, out.get(0).points().get(1).granted());
-        // a pool with nothing recorded and no level: zeros, every step
+        // 1: what minute 0 ended at; 3-4: held 5; 6: what minute 5 ended at (the level now is not asked)
+        assertEquals(List.of(2L, 5L, 5L, 5L, 5L, 3L), peaks(out.get(0)));
+        UsagePoint five = out.get(0).points().get(4);
+        assertEquals(2, five.denied());
+        assertEquals(Map.of(Reason.NO_LICENSE_AVAILABLE, 2L), five.deniedByReason());
+        assertEquals(3, out.get(0).points().get(1).granted());
+        // a pool with nothing recorded: its level now, every step
         assertEquals(List.of(0L, 0L, 0L, 0L, 0L, 0L), peaks(out.get(1)));
-        assertEquals(min(0), out.get(1).points().get(0).start());
-        assertEquals(min(5), out.get(1).points().get(5).start());
+        assertEquals(min(1), out.get(1).points().get(0).start());
+        assertEquals(min(6), out.get(1).points().get(5).start());
+        // nothing kept before the first bucket: the steps before it held what it started from
+        List<HistoryBucket> late = List.of(bucket("AC", min(4), 6, 6, 6, 0, Map.of()));
+        assertEquals(List.of(6L, 6L, 6L, 6L, 6L, 6L), peaks(HistoryAssembly.assemble(q, List.of("AC"), Map.of("AC", late),
+                Map.of("AC", 1L), min(10)).get(0)));
+        assertEquals(List.of(7L, 7L), peaks(HistoryAssembly.assemble(new HistoryQuery(P, "AC", min(8), min(10), HistoryStep.MINUTE),
+                List.of("AC"), Map.of(), Map.of("AC", 7L), min(10)).get(0)));
     }
 
     @Test
     void minutesRollUpIntoTheStepAskedForInRecordingOrder() {
         HistoryQuery q = new HistoryQuery(P, "AC", T0, T0.plus(Duration.ofHours(2)), HistoryStep.HOUR);
         List<HistoryBucket> minutes = List.of(
-                bucket("AC", min(3), 2, 7, 5, Map.of(Reason.NO_LICENSE_AVAILABLE, 1L)),
-                bucket("AC", min(50), 4, 4, 1, Map.of(Reason.NO_LICENSE_AVAILABLE, 2L, Reason.MACHINE_QUOTA_EXCEEDED, 1L)),
-                bucket("AC", min(61), 1, 3, 2, Map.of()));
+                bucket("AC", min(3), 2, 7, 4, 5, Map.of(Reason.NO_LICENSE_AVAILABLE, 1L)),
+                bucket("AC", min(50), 4, 4, 4, 1, Map.of(Reason.NO_LICENSE_AVAILABLE, 2L, Reason.MACHINE_QUOTA_EXCEEDED, 1L)),
+                bucket("AC", min(61), 1, 3, 3, 2, Map.of()));
         UsageSeries s = HistoryAssembly.assemble(q, List.of("AC", "OG-1"), Map.of("AC", minutes), Map.of(), min(90)).get(0);
         assertEquals(1, HistoryAssembly.assemble(q, List.of("AC", "OG-1"), Map.of("AC", minutes), Map.of(), min(90)).size());
         assertEquals(List.of(7L, 3L), peaks(s));

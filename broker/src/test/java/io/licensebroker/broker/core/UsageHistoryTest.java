@@ -39,7 +39,7 @@ class UsageHistoryTest {
     }
 
     static List<UsageSeries> history(LedgerHarness h, String pool, Instant from, Instant to, HistoryStep step) {
-        return h.ledger.usageHistory(new HistoryQuery(KRE, pool == null ? null : id(pool), from, to, step), h.now()).value();
+        return h.ledger.history().usageHistory(new HistoryQuery(KRE, pool == null ? null : id(pool), from, to, step), h.now()).value();
     }
 
     static UsageSeries series(LedgerHarness h, String pool, Instant from, Instant to, HistoryStep step) {
@@ -182,8 +182,8 @@ class UsageHistoryTest {
             assertEquals(expected, history(snapshotOfSnapshot, null, from, h.now().plusSeconds(1), step), "snapshot twice, " + step);
         }
         DenialQuery q = new DenialQuery(KRE, null, from, h.now());
-        assertEquals(h.ledger.denialReport(q, h.now()), fromJournal.ledger.denialReport(q, h.now()));
-        assertEquals(h.ledger.denialReport(q, h.now()), fromSnapshot.ledger.denialReport(q, h.now()));
+        assertEquals(h.ledger.history().denialReport(q, h.now()), fromJournal.ledger.history().denialReport(q, h.now()));
+        assertEquals(h.ledger.history().denialReport(q, h.now()), fromSnapshot.ledger.history().denialReport(q, h.now()));
         // and the replayed ledger records on from there: A is full
         fromJournal.acquire("s8", "u1", "m1");
         UsagePoint now = series(fromJournal, "A", fromJournal.now(), fromJournal.now().plusSeconds(60), HistoryStep.MINUTE).points().get(0);
@@ -216,19 +216,20 @@ class UsageHistoryTest {
         HistoryRing ring = new HistoryRing(HistoryStep.MINUTE);
         long t = Instant.parse("2030-01-01T00:00:00Z").toEpochMilli();
         for (int m = 0; m < 3 * HistoryStep.MINUTE.capacity(); m++) {
-            ring.add(t + m * 60_000L, m, m, 1, null);
+            ring.add(t + m * 60_000L, m, m, m, 1, null);
         }
         assertEquals(HistoryStep.MINUTE.capacity(), ring.size());
         List<HistoryBucket> kept = ring.from(KRE, ACCOUNT, Long.MIN_VALUE);
         assertEquals(t + (2L * HistoryStep.MINUTE.capacity()) * 60_000L, kept.get(0).startMillis());
         // a late bucket merges where it belongs; one older than what is kept is dropped
-        ring.add(kept.get(5).startMillis() + 30_000, 0, 99_999, 1, null);
-        ring.add(t, 0, 99_999, 1, null);
+        ring.add(kept.get(5).startMillis() + 30_000, 0, 99_999, 7, 1, null);
+        ring.add(t, 0, 99_999, 7, 1, null);
         List<HistoryBucket> after = ring.from(KRE, ACCOUNT, Long.MIN_VALUE);
         assertEquals(HistoryStep.MINUTE.capacity(), after.size());
         assertEquals(99_999, after.get(5).peak());
         assertEquals(2, after.get(5).granted());
         assertEquals(kept.get(5).startLevel(), after.get(5).startLevel());
+        assertEquals(7, after.get(5).endLevel());
     }
 
     @Test
@@ -258,11 +259,11 @@ class UsageHistoryTest {
         UsageSeries account = series(h, "account", h.now(), h.now().plusSeconds(60), HistoryStep.MINUTE);
         assertEquals(Map.of(Reason.ORGANIZATION_POOL_EXHAUSTED, 1L), a.points().get(0).deniedByReason());
         assertEquals(Map.of(Reason.MACHINE_QUOTA_EXCEEDED, 1L), account.points().get(0).deniedByReason());
-        List<DenialRow> report = h.ledger.denialReport(new DenialQuery(KRE, null, h.now().minusSeconds(60), h.now().plusSeconds(1)), h.now()).value();
+        List<DenialRow> report = h.ledger.history().denialReport(new DenialQuery(KRE, null, h.now().minusSeconds(60), h.now().plusSeconds(1)), h.now()).value();
         assertEquals(List.of(
                 new DenialRow(ACCOUNT, "free", Reason.MACHINE_QUOTA_EXCEEDED, 1, h.now()),
                 new DenialRow(id("A"), "u2", Reason.ORGANIZATION_POOL_EXHAUSTED, 1, h.now())), report);
-        assertEquals(List.of(), h.ledger.denialReport(new DenialQuery("OTHER", null, h.now().minusSeconds(60), h.now().plusSeconds(1)),
+        assertEquals(List.of(), h.ledger.history().denialReport(new DenialQuery("OTHER", null, h.now().minusSeconds(60), h.now().plusSeconds(1)),
                 h.now()).value());
     }
 
@@ -277,7 +278,7 @@ class UsageHistoryTest {
         }
         h.advance(Duration.ofMinutes(1));
         h.expire();
-        List<DenialRow> rows = h.ledger.denialReport(new DenialQuery(KRE, null, h.now().minusSeconds(600), h.now()), h.now()).value();
+        List<DenialRow> rows = h.ledger.history().denialReport(new DenialQuery(KRE, null, h.now().minusSeconds(600), h.now()), h.now()).value();
         assertEquals(DenialReport.MAX_KEYS_PER_BUCKET + 1, rows.size());
         assertEquals(new DenialRow(ACCOUNT, DenialReport.OTHER_USERS, Reason.NO_LICENSE_AVAILABLE, 88, DAY_END), rows.get(0));
         assertEquals(2L * users, rows.stream().mapToLong(DenialRow::count).sum());
@@ -301,7 +302,7 @@ class UsageHistoryTest {
         Decision<Activation> notLicensed = h.ledger.activate(new ActivationRequest(cad, "f6", "m9", "", false, "act", h.now(), h.now().plusSeconds(60)));
         assertEquals(Reason.NOT_LICENSED, ((Decision.Denied<?>) notLicensed).reason());
         h.advance(Duration.ofMinutes(2));
-        List<UsageSeries> s = h.ledger.usageHistory(new HistoryQuery(cad, ACCOUNT, DAY_END, h.now().plusSeconds(1), HistoryStep.MINUTE), h.now()).value();
+        List<UsageSeries> s = h.ledger.history().usageHistory(new HistoryQuery(cad, ACCOUNT, DAY_END, h.now().plusSeconds(1), HistoryStep.MINUTE), h.now()).value();
         UsagePoint first = s.get(0).points().get(0);
         assertEquals(3, first.peakInUse());
         assertEquals(4, first.granted());
@@ -316,7 +317,7 @@ class UsageHistoryTest {
         h.ledger.grantLicense("FLT", "free", null, h.now());
         h.ledger.activate(new ActivationRequest("FLT", "free", "m1", "", false, "a1", h.now(), h.now().plusSeconds(60)));
         h.ledger.activate(new ActivationRequest("FLT", "free", "m2", "", true, "a2", h.now(), h.now().plusSeconds(60)));
-        UsagePoint p = h.ledger.usageHistory(new HistoryQuery("FLT", ACCOUNT, h.now(), h.now().plusSeconds(60), HistoryStep.MINUTE), h.now())
+        UsagePoint p = h.ledger.history().usageHistory(new HistoryQuery("FLT", ACCOUNT, h.now(), h.now().plusSeconds(60), HistoryStep.MINUTE), h.now())
                 .value().get(0).points().get(0);
         assertEquals(1, p.peakInUse());
         assertEquals(1, p.granted());
@@ -326,15 +327,15 @@ class UsageHistoryTest {
     void anUnknownProductAnswersEveryPoolAtZeroAndAnUnknownPoolIsNotFound() {
         LedgerHarness h = strictAccountWithOrgA(1);
         h.acquire("s1", "u1", "m1");
-        List<UsageSeries> other = h.ledger.usageHistory(new HistoryQuery("NOPE", null, h.now(), h.now().plusSeconds(120), HistoryStep.MINUTE),
+        List<UsageSeries> other = h.ledger.history().usageHistory(new HistoryQuery("NOPE", null, h.now(), h.now().plusSeconds(120), HistoryStep.MINUTE),
                 h.now()).value();
         assertEquals(List.of(ACCOUNT, id("A")), other.stream().map(UsageSeries::poolId).toList());
         assertTrue(other.stream().allMatch(s -> s.points().size() == 1 && s.points().get(0).peakInUse() == 0));
-        Decision<List<UsageSeries>> unknown = h.ledger.usageHistory(new HistoryQuery(KRE, "OG-nope", h.now(), h.now().plusSeconds(60),
+        Decision<List<UsageSeries>> unknown = h.ledger.history().usageHistory(new HistoryQuery(KRE, "OG-nope", h.now(), h.now().plusSeconds(60),
                 HistoryStep.MINUTE), h.now());
         assertEquals(Reason.ORGANIZATION_NOT_FOUND, ((Decision.Denied<?>) unknown).reason());
         assertEquals("pool_id", ((Decision.Denied<?>) unknown).field());
-        assertEquals(Reason.ORGANIZATION_NOT_FOUND, ((Decision.Denied<?>) h.ledger.denialReport(
+        assertEquals(Reason.ORGANIZATION_NOT_FOUND, ((Decision.Denied<?>) h.ledger.history().denialReport(
                 new DenialQuery(KRE, "OG-nope", h.now(), h.now().plusSeconds(60)), h.now())).reason());
     }
 

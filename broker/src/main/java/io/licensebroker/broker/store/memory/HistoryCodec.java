@@ -50,7 +50,8 @@ final class HistoryCodec {
 
     private static StoredHistoryBucket bucket(HistoryBucket b) {
         StoredHistoryBucket.Builder out = StoredHistoryBucket.newBuilder().setProduct(b.product()).setPoolId(b.poolId())
-                .setStartMillis(b.startMillis()).setStartLevel(b.startLevel()).setPeak(b.peak()).setGranted(b.granted());
+                .setStartMillis(b.startMillis()).setStartLevel(b.startLevel()).setPeak(b.peak()).setEndLevel(b.endLevel())
+                .setGranted(b.granted());
         b.deniedByReason().forEach((reason, n) -> out.addDenied(StoredReasonCount.newBuilder().setReason(reason(reason)).setCount(n)));
         return out.build();
     }
@@ -59,7 +60,8 @@ final class HistoryCodec {
         return stored.stream().map(b -> {
             Map<Reason, Long> denied = new EnumMap<>(Reason.class);
             b.getDeniedList().forEach(c -> denied.merge(reason(c.getReason()), c.getCount(), Long::sum));
-            return new HistoryBucket(b.getProduct(), b.getPoolId(), b.getStartMillis(), b.getStartLevel(), b.getPeak(), b.getGranted(), denied);
+            return new HistoryBucket(b.getProduct(), b.getPoolId(), b.getStartMillis(), b.getStartLevel(), b.getPeak(), b.getEndLevel(),
+                    b.getGranted(), denied);
         }).toList();
     }
 

@@ -384,12 +384,12 @@ public final class MemoryStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<List<UsageSeries>>> usageHistory(String accountId, HistoryQuery query, Instant now) {
-        return inAccount(accountId, ledger -> ledger.usageHistory(query, now));
+        return inAccount(accountId, ledger -> ledger.history().usageHistory(query, now));
     }
 
     @Override
     public CompletionStage<Decision<List<DenialRow>>> denialReport(String accountId, DenialQuery query, Instant now) {
-        return inAccount(accountId, ledger -> ledger.denialReport(query, now));
+        return inAccount(accountId, ledger -> ledger.history().denialReport(query, now));
     }
 
     @Override
@@ -424,6 +424,10 @@ public final class MemoryStore implements LicenseStore {
     @Override
     public void close() {
         if (journal != null) {
+            // What the minute in progress counted goes to disk too: only a crash loses it.
+            if (refusal() == null) {
+                slots.flushHistory();
+            }
             journal.close();
         }
     }

@@ -98,11 +98,11 @@ final class JournalCodecTest {
                 new LedgerEvent.SeatBound("KSE", "bob", "m-1", "a-1", BEFORE_EPOCH),
                 new LedgerEvent.SeatUnbound("KSE", "bob", AT),
                 new LedgerEvent.UsageRecorded(AT.toEpochMilli(), List.of(
-                        new HistoryBucket("KRE", "OG-1", 60_000, 3, 7, 4, Map.of(Reason.NO_LICENSE_AVAILABLE, 2L, Reason.SEAT_IN_USE, 1L)),
-                        new HistoryBucket("KRE", "acme", -60_000, 0, 0, 0, Map.of())),
+                        new HistoryBucket("KRE", "OG-1", 60_000, 3, 7, 5, 4, Map.of(Reason.NO_LICENSE_AVAILABLE, 2L, Reason.SEAT_IN_USE, 1L)),
+                        new HistoryBucket("KRE", "acme", -60_000, 0, 0, 0, 0, Map.of())),
                         List.of(new DenialCount("KRE", "OG-1", "alice", Reason.NO_LICENSE_AVAILABLE, 60_000, 2, 61_234))),
                 new LedgerEvent.UsageRecorded(0, List.of(), List.of()),
-                new LedgerEvent.HistoryRestored(HistoryStep.DAY, List.of(new HistoryBucket("KSE", "acme", 0, 1, 2, 3, Map.of())), List.of()),
+                new LedgerEvent.HistoryRestored(HistoryStep.DAY, List.of(new HistoryBucket("KSE", "acme", 0, 1, 2, 1, 3, Map.of())), List.of()),
                 new LedgerEvent.HistoryRestored(HistoryStep.HOUR, List.of(),
                         List.of(new DenialCount("KRE", "acme", "*", Reason.STORE_RECOVERING, 3_600_000, 9, 3_600_001))));
     }
