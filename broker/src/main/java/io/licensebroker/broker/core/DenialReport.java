@@ -27,6 +27,13 @@ public final class DenialReport {
     private DenialReport() {
     }
 
+    /** A report's rows and the buckets they cover. */
+    public record Covered(HistoryAssembly.Window window, List<DenialRow> rows) {
+        public Covered {
+            rows = List.copyOf(rows);
+        }
+    }
+
     /** The resolution a report from {@code from} is answered at: hours while they are kept, else days. */
     public static HistoryStep step(Instant from, Instant now) {
         return from.toEpochMilli() >= HistoryStep.HOUR.oldestKept(now.toEpochMilli()) ? HistoryStep.HOUR : HistoryStep.DAY;

@@ -27,6 +27,11 @@ public final class HistoryAssembly {
         public int points() {
             return endMillis <= firstMillis ? 0 : (int) ((endMillis - firstMillis + step.millis() - 1) / step.millis());
         }
+
+        /** The end of the last step (the range the points cover, in whole steps). */
+        public long coveredEndMillis() {
+            return endMillis <= firstMillis ? firstMillis : step.startOf(endMillis - 1) + step.millis();
+        }
     }
 
     /**

@@ -301,13 +301,15 @@ public final class LicenseService {
         return store.usageHistory(accountId, query, clock.instant());
     }
 
-    /** Who was denied ({@link DenialReport}); INVALID_ARGUMENT for a query {@link DenialQuery#check} refuses. */
-    public CompletionStage<Decision<List<DenialRow>>> denialReport(String accountId, DenialQuery query) {
+    /** Who was denied ({@link DenialReport}), and when; INVALID_ARGUMENT for a query {@link DenialQuery#check} refuses. */
+    public CompletionStage<Decision<DenialReport.Covered>> denialReport(String accountId, DenialQuery query) {
         Decision<DenialQuery> checked = query.check();
         if (checked instanceof Decision.Denied<DenialQuery> no) {
             return CompletableFuture.completedFuture(no.cast());
         }
-        return store.denialReport(accountId, query, clock.instant());
+        Instant now = clock.instant();
+        return store.denialReport(accountId, query, now)
+                .thenApply(d -> d.map(rows -> new DenialReport.Covered(DenialReport.window(query, now), rows)));
     }
 
     /** The products of the account worth a license table, sorted: the default product, always, and any other the store holds. */

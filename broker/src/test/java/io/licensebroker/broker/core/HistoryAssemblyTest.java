@@ -86,6 +86,7 @@ class HistoryAssemblyTest {
                 Instant.parse("2030-03-10T11:00:01Z"), now);
         assertEquals(Instant.parse("2030-03-10T09:00:00Z").toEpochMilli(), part.firstMillis());
         assertEquals(3, part.points());
+        assertEquals(Instant.parse("2030-03-10T12:00:00Z").toEpochMilli(), part.coveredEndMillis());
         // entirely in the future: no points
         assertEquals(0, HistoryAssembly.window(HistoryStep.HOUR, now.plus(Duration.ofHours(2)), now.plus(Duration.ofHours(3)), now).points());
     }
