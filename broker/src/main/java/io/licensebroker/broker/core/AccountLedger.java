@@ -170,7 +170,7 @@ public final class AccountLedger {
      */
     public Decision<Session> acquire(AcquireRequest r) {
         history.advance(r.now());
-        return denied(sessionRules.acquire(r), r.product(), r.userId(), null, r.now());
+        return history.counted(sessionRules.acquire(r), r.product(), r.userId(), null, r.now());
     }
 
     /**
@@ -277,7 +277,7 @@ public final class AccountLedger {
      */
     public Decision<LicensedUser> grantLicense(String product, String userId, String poolId, Instant now) {
         history.advance(now);
-        return denied(seatRules.grant(product, userId, poolId, now), product, userId, poolId, now);
+        return history.counted(seatRules.grant(product, userId, poolId, now), product, userId, poolId, now);
     }
 
     /** Frees the seat and ends its activations; false when the user held none. */
@@ -299,7 +299,7 @@ public final class AccountLedger {
     /** Binds a node-locked seat to a machine, or starts (takes over) a floating seat's lease. */
     public Decision<Activation> activate(ActivationRequest request) {
         history.advance(request.now());
-        return denied(seatRules.activate(request), request.product(), request.userId(), null, request.now());
+        return history.counted(seatRules.activate(request), request.product(), request.userId(), null, request.now());
     }
 
     public Page<Activation> activations(SeatQuery query, Instant now) {
@@ -311,14 +311,6 @@ public final class AccountLedger {
     /** The account's usage history and denial log (CONTRACT.md section 7). */
     public UsageHistory history() {
         return history;
-    }
-
-    /** Counts a refusal in the usage history (when its reason counts: {@link HistoryRules}); answers it unchanged. */
-    private <T> Decision<T> denied(Decision<T> d, String product, String userId, String requestedPoolId, Instant now) {
-        if (d instanceof Decision.Denied<T> no && HistoryRules.counts(no.reason())) {
-            history.denied(product, history.chargedPool(product, userId, requestedPoolId), userId, no.reason(), now);
-        }
-        return d;
     }
 
     /** The license management table of one product, from this one consistent state. */
@@ -389,10 +381,8 @@ public final class AccountLedger {
     }
 
     private void apply(LedgerEvent event) {
-        if (event instanceof UsageRecorded e) {
-            history.apply(e);
-        } else if (event instanceof HistoryRestored e) {
-            history.apply(e);
+        if (event instanceof UsageRecorded || event instanceof HistoryRestored) {
+            history.apply(event);
         } else if (event instanceof SessionStarted e) {
             sessions.start(e.session());
             config.countStarted(e.session());

@@ -94,6 +94,14 @@ public final class UsageHistory {
         }
     }
 
+    /** Counts a refusal of a verb (when its reason counts: {@link HistoryRules}); answers it unchanged. */
+    <T> Decision<T> counted(Decision<T> d, String product, String userId, String requestedPoolId, Instant now) {
+        if (d instanceof Decision.Denied<T> no && HistoryRules.counts(no.reason())) {
+            denied(product, chargedPool(product, userId, requestedPoolId), userId, no.reason(), now);
+        }
+        return d;
+    }
+
     /**
      * A refused license, seat or activation of {@code userId}, charged to {@code poolId}: counted
      * when the reason is ({@link HistoryRules}), the product has a subscription and the pool exists.
@@ -182,14 +190,23 @@ public final class UsageHistory {
 
     // ---------------------------------------------------------------- events
 
-    void apply(UsageRecorded e) {
+    /** Applies a {@link UsageRecorded} or {@link HistoryRestored} event. */
+    void apply(LedgerEvent event) {
+        if (event instanceof UsageRecorded e) {
+            apply(e);
+        } else if (event instanceof HistoryRestored e) {
+            apply(e);
+        }
+    }
+
+    private void apply(UsageRecorded e) {
         for (HistoryBucket b : e.buckets()) {
             of(b.product(), b.poolId()).record(b);
         }
         e.denials().forEach(denials::record);
     }
 
-    void apply(HistoryRestored e) {
+    private void apply(HistoryRestored e) {
         for (HistoryBucket b : e.buckets()) {
             of(b.product(), b.poolId()).restore(e.step(), b);
         }
