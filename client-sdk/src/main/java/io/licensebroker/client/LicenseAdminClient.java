@@ -15,8 +15,12 @@ import io.licensebroker.proto.v1.CreateApiKeyResponse;
 import io.licensebroker.proto.v1.CreateOrganizationRequest;
 import io.licensebroker.proto.v1.DeactivateMachineRequest;
 import io.licensebroker.proto.v1.DeactivateMachineResponse;
+import io.licensebroker.proto.v1.GetDenialReportRequest;
+import io.licensebroker.proto.v1.GetDenialReportResponse;
 import io.licensebroker.proto.v1.GetLicenseUsageRequest;
 import io.licensebroker.proto.v1.GetSubscriptionRequest;
+import io.licensebroker.proto.v1.GetUsageHistoryRequest;
+import io.licensebroker.proto.v1.GetUsageHistoryResponse;
 import io.licensebroker.proto.v1.GetUsagePolicyRequest;
 import io.licensebroker.proto.v1.GrantLicenseRequest;
 import io.licensebroker.proto.v1.IssueOfflineLicenseRequest;
@@ -345,6 +349,27 @@ public final class LicenseAdminClient implements AutoCloseable {
     /** One page of activations ("Online Licenses"), in activation id order; filters and paging as in the request. */
     public ListActivationsResponse listActivations(ListActivationsRequest request) {
         return call("ListActivations", s -> s.listActivations(request));
+    }
+
+    // ---------------------------------------------------------------- usage history (CONTRACT.md section 7)
+
+    /**
+     * Per pool ({@code poolId} empty: every pool the token may see) and step (one minute, one hour
+     * or one day), the exact peak in_use, the grants and the denials by reason, for the steps from
+     * the one holding {@code from} to the one before {@code to}. Minutes are kept 48 hours, hours
+     * 90 days, days 2 years.
+     */
+    public GetUsageHistoryResponse usageHistory(String accountId, String product, String poolId, Instant from, Instant to,
+                                                Duration step) {
+        return call("GetUsageHistory", s -> s.getUsageHistory(GetUsageHistoryRequest.newBuilder().setAccountId(accountId)
+                .setProduct(product).setPoolId(poolId).setStartTime(timestamp(from)).setEndTime(timestamp(to))
+                .setStep(com.google.protobuf.Duration.newBuilder().setSeconds(step.getSeconds()).setNanos(step.getNano())).build()));
+    }
+
+    /** Who was denied a license, seat or activation in {@code [from, to)} (rounded out to whole hours or days), most denied first. */
+    public GetDenialReportResponse denialReport(String accountId, String product, String poolId, Instant from, Instant to) {
+        return call("GetDenialReport", s -> s.getDenialReport(GetDenialReportRequest.newBuilder().setAccountId(accountId)
+                .setProduct(product).setPoolId(poolId).setStartTime(timestamp(from)).setEndTime(timestamp(to)).build()));
     }
 
     // ---------------------------------------------------------------- plumbing

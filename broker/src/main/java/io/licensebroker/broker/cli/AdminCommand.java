@@ -3,6 +3,7 @@ package io.licensebroker.broker.cli;
 import io.licensebroker.client.LicenseAdminClient;
 import io.licensebroker.client.LicenseBrokerException;
 import io.grpc.Status;
+import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -25,8 +26,21 @@ abstract class AdminCommand implements Callable<Integer> {
     /** Does the command's work; answers the exit code (normally {@link ExitCode#OK}). */
     abstract int run(LicenseAdminClient admin, Output out);
 
+    /** Whether the command prints {@code --output csv}; the others refuse it before calling the broker. */
+    boolean printsCsv() {
+        return false;
+    }
+
+    /** Checks of options picocli cannot express, before connecting; throws a usage error. */
+    void checkOptions() {
+    }
+
     @Override
     public final Integer call() {
+        if (options.output == AdminOptions.Format.CSV && !printsCsv()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--output csv is for usage history and report denials");
+        }
+        checkOptions();
         LicenseAdminClient admin = options.connect(spec.commandLine());
         try (admin) {
             return run(admin, new Output(spec.commandLine().getOut(), options.output));

@@ -21,7 +21,7 @@ final class AdminOptions {
     static final String TOKEN_ENV = "BROKER_TOKEN";
     static final String DEFAULT_TARGET = "localhost:7443";
 
-    enum Format { TABLE, JSON }
+    enum Format { TABLE, JSON, CSV }
 
     @Option(names = "--target", paramLabel = "<host:port>",
             description = "broker address: host:port, several separated by commas (failover), or dns:///name:port "
@@ -32,7 +32,8 @@ final class AdminOptions {
     String token;
 
     @Option(names = {"-o", "--output"}, paramLabel = "<format>", defaultValue = "table",
-            description = "table (for people) or json (for scripts; proto JSON with the contract's field names)")
+            description = "table (for people), json (for scripts; proto JSON with the contract's field names), "
+                    + "or csv (for spreadsheets; usage history and report denials)")
     Format output;
 
     @Option(names = "--tls", description = "use TLS, trusting the JDK's root certificates")

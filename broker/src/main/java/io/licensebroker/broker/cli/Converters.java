@@ -6,6 +6,7 @@ import io.licensebroker.proto.v1.LicenseModel;
 import io.licensebroker.proto.v1.UsagePolicy;
 import picocli.CommandLine;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -39,6 +40,49 @@ final class Converters {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * A moment of the past as admins write it for reports: ISO-8601 ({@code 2030-01-01T10:00:00Z}),
+     * a date (its start, UTC), {@code now}, or a duration before now ({@code -2h}, {@code -7d}).
+     */
+    static final class Moment implements CommandLine.ITypeConverter<Instant> {
+        @Override
+        public Instant convert(String value) {
+            String v = value.strip();
+            if (v.equalsIgnoreCase("now")) {
+                return Instant.now();
+            }
+            try {
+                if (v.startsWith("-")) {
+                    return Instant.now().minus(Durations.parse(v.substring(1)));
+                }
+                try {
+                    return Instant.parse(v);
+                } catch (DateTimeParseException notAnInstant) {
+                    return LocalDate.parse(v).atStartOfDay(ZoneOffset.UTC).toInstant();
+                }
+            } catch (IllegalArgumentException | DateTimeParseException e) {
+                throw new CommandLine.TypeConversionException("'" + value
+                        + "' is not an instant (2030-01-01T10:00:00Z), a date (2030-01-01), now, or a time before now (-2h, -7d)");
+            }
+        }
+    }
+
+    /** A usage history step: {@code 1m}, {@code 1h} or {@code 1d} (or the same durations written otherwise). */
+    static final class Step implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                Duration d = Durations.parse(value);
+                if (d.equals(Duration.ofMinutes(1)) || d.equals(Duration.ofHours(1)) || d.equals(Duration.ofDays(1))) {
+                    return d;
+                }
+            } catch (IllegalArgumentException notADuration) {
+                // the message below says what is accepted
+            }
+            throw new CommandLine.TypeConversionException("'" + value + "' is not a step: 1m, 1h or 1d");
         }
     }
 

@@ -26,7 +26,7 @@ public final class Main implements Runnable {
         for (Class<?> admin : List.of(AccountsCommand.class, SubscriptionsCommand.class, OrganizationsCommand.class,
                 DedicatedCommand.class, UsersCommand.class, CredentialsCommands.ApiKeys.class, CredentialsCommands.AdminTokens.class,
                 PolicyCommand.class, UsageCommand.class, SessionsCommand.class, MachinesCommand.class, OfflineCommand.class,
-                LicensesCommand.class, ActivationsCommand.class, AgentCommand.class)) {
+                LicensesCommand.class, ActivationsCommand.class, ReportCommand.class, AgentCommand.class)) {
             cli.addSubcommand(admin);
         }
         // Set after every subcommand is added: these settings apply to the commands present at the call.

@@ -36,6 +36,11 @@ final class Output {
         return out;
     }
 
+    /** As {@link #print(MessageOrBuilder, Consumer)}, or calls {@code csv} for {@code --output csv}. */
+    void print(MessageOrBuilder message, Consumer<PrintWriter> human, Consumer<PrintWriter> csv) {
+        print(message, format == AdminOptions.Format.CSV ? csv : human);
+    }
+
     /** Prints {@code message} as JSON, or calls {@code human} to print it for people. */
     void print(MessageOrBuilder message, Consumer<PrintWriter> human) {
         if (json()) {
@@ -74,6 +79,20 @@ final class Output {
             out.println();
             out.println("more: --page-token " + nextPageToken);
         }
+    }
+
+    /** One CSV line (RFC 4180): a cell with a comma, quote or line break is quoted, its quotes doubled. */
+    static void csv(PrintWriter out, List<?> cells) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < cells.size(); i++) {
+            if (i > 0) {
+                b.append(',');
+            }
+            String v = cells.get(i) == null ? "" : cells.get(i).toString();
+            b.append(v.matches("(?s).*[,\"\r\n].*") ? '"' + v.replace("\"", "\"\"") + '"' : v);
+        }
+        out.print(b);
+        out.print("\r\n");
     }
 
     static String yesNo(boolean b) {

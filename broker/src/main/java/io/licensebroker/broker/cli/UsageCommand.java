@@ -3,6 +3,7 @@ package io.licensebroker.broker.cli;
 import io.licensebroker.client.LicenseAdminClient;
 import io.licensebroker.proto.v1.LicenseUsage;
 import io.licensebroker.proto.v1.PoolRow;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -10,16 +11,24 @@ import java.io.PrintWriter;
 import java.util.List;
 
 /** {@code usage}: the license management table, exactly the figures of GetLicenseUsage. */
-@Command(name = "usage", mixinStandardHelpOptions = true,
+@Command(name = "usage", mixinStandardHelpOptions = true, subcommands = UsageHistoryCommand.class,
         description = "Shows the license management table of an account: every pool with its dedicated, pool, in-use "
                 + "(the console's Assigned: live sessions, and seats granted to licensed users) and available licenses, "
-                + "and the account's totals.")
+                + "and the account's totals. 'usage history' shows how it went over time.")
 final class UsageCommand extends AdminCommand {
-    @Option(names = "--account", required = true, paramLabel = "<account-id>")
+    // Not required to picocli, which would then ask for it before 'usage history' too; checkOptions requires it.
+    @Option(names = "--account", paramLabel = "<account-id>", description = "required")
     String account;
 
     @Option(names = "--product", paramLabel = "<product>", description = "default KRE")
     String product = "";
+
+    @Override
+    void checkOptions() {
+        if (account == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--account=<account-id>'");
+        }
+    }
 
     @Override
     int run(LicenseAdminClient admin, Output out) {

@@ -53,10 +53,13 @@ final class AccountConfiguration {
     /** Made once: a capturing lambda built per call would allocate on every acquire. */
     private final Function<String, PoolBook> newBook;
     private final Function<String, PoolBook.Pool> newOrgPool;
+    /** Sees every change of a pool's in_use. */
+    final UsageHistory history;
 
     AccountConfiguration(String accountId, Consumer<LedgerEvent> sink) {
         this.accountId = accountId;
         this.sink = sink;
+        this.history = new UsageHistory(this, sink);
         this.orgs = new OrgTree(accountId);
         this.newBook = p -> new PoolBook(p, accountId);
         this.newOrgPool = id -> new PoolBook.Pool(id, orgs.ordinal(id));
@@ -237,6 +240,7 @@ final class AccountConfiguration {
         PoolBook.Pool p = pool(book, s.poolId());
         p.inUse++;
         book.touch(p);
+        history.changed(book, p, p.inUse - 1, true);
     }
 
     void countEnded(Session s) {
@@ -248,6 +252,7 @@ final class AccountConfiguration {
         PoolBook.Pool p = book.pools.get(s.poolId());
         p.inUse--;
         book.touch(p);
+        history.changed(book, p, p.inUse + 1, false);
     }
 
     /**
@@ -323,6 +328,7 @@ final class AccountConfiguration {
             p.seats++;
             p.inUse++;
             book.touch(p);
+            history.changed(book, p, p.inUse - 1, true);
         } else if (event instanceof SeatRemoved e) {
             PoolBook book = book(e.product());
             Seat seat = book.seats.remove(e.userId());
@@ -330,6 +336,7 @@ final class AccountConfiguration {
             p.seats--;
             p.inUse--;
             book.touch(p);
+            history.changed(book, p, p.inUse + 1, false);
         } else if (event instanceof SeatBound e) {
             PoolBook book = book(e.product());
             book.seats.computeIfPresent(e.userId(), (u, seat) -> seat.boundTo(e.machineId(), e.activationId(), e.at()));
@@ -382,6 +389,7 @@ final class AccountConfiguration {
         for (String id : subtree) {
             PoolBook.Pool p = book.pools.get(id);
             if (p != null) {
+                long before = p.inUse;
                 moved += p.inUse;
                 movedSeats += p.seats;
                 p.dedicated = 0;
@@ -389,12 +397,18 @@ final class AccountConfiguration {
                 p.inUse = 0;
                 p.seats = 0;
                 book.touch(p);
+                if (before != 0) {
+                    history.changed(book, p, before, false);
+                }
             }
         }
         parent.allocated -= current;
         parent.inUse += moved;
         parent.seats += movedSeats;
         book.touch(parent);
+        if (moved != 0) {
+            history.changed(book, parent, parent.inUse - moved, false);
+        }
         if (movedSeats > 0) {
             // The seats move with their licenses, like sessions do.
             Set<String> from = new HashSet<>(subtree);

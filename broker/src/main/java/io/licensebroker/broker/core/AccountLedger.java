@@ -3,10 +3,12 @@ package io.licensebroker.broker.core;
 import io.licensebroker.broker.core.LedgerEvent.CredentialAdded;
 import io.licensebroker.broker.core.LedgerEvent.CredentialRevoked;
 import io.licensebroker.broker.core.LedgerEvent.DedicatedSet;
+import io.licensebroker.broker.core.LedgerEvent.HistoryRestored;
 import io.licensebroker.broker.core.LedgerEvent.MachineRegistered;
 import io.licensebroker.broker.core.LedgerEvent.PolicySet;
 import io.licensebroker.broker.core.LedgerEvent.SessionEnded;
 import io.licensebroker.broker.core.LedgerEvent.SessionStarted;
+import io.licensebroker.broker.core.LedgerEvent.UsageRecorded;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -45,6 +47,7 @@ public final class AccountLedger {
     private final MachineRules machineRules;
     private final SeatRules seatRules;
     private final SharedStoreView shared;
+    private final UsageHistory history;
 
     public AccountLedger(String accountId, Journal journal, Duration tombstoneRetention) {
         this.accountId = Objects.requireNonNull(accountId, "accountId");
@@ -57,6 +60,7 @@ public final class AccountLedger {
         this.machineRules = new MachineRules(config, sessions, sink);
         this.seatRules = new SeatRules(config, sessions, sink);
         this.shared = new SharedStoreView(config);
+        this.history = config.history;
     }
 
     public String accountId() {
@@ -137,6 +141,7 @@ public final class AccountLedger {
      * subtree and moves its live sessions to the organization's parent.
      */
     public Decision<LicenseUsage> setDedicated(String orgId, String product, long licenses, Instant now) {
+        history.advance(now);
         return config.setDedicated(orgId, product, licenses, now);
     }
 
@@ -164,7 +169,8 @@ public final class AccountLedger {
      * an available license; or returns the live session already started with the same request id.
      */
     public Decision<Session> acquire(AcquireRequest r) {
-        return sessionRules.acquire(r);
+        history.advance(r.now());
+        return history.counted(sessionRules.acquire(r), r.product(), r.userId(), null, r.now());
     }
 
     /**
@@ -180,16 +186,20 @@ public final class AccountLedger {
      * A session whose lease already ran out ends now as expired.
      */
     public Decision<Session> renew(String sessionId, String userId, Instant now, Instant newExpiry) {
+        // Renewals journal nothing (they go on while the disk fails): a lease that ran out counts in the open minute.
+        history.open(now);
         return sessionRules.renew(sessionId, userId, now, newExpiry);
     }
 
     /** Ends a session by its agent. False when it had already ended. */
     public Decision<Boolean> release(String sessionId, String userId, Instant now) {
+        history.advance(now);
         return sessionRules.release(sessionId, userId, now);
     }
 
     /** Ends a session by an admin; its next renew answers SESSION_TERMINATED. */
     public boolean terminate(String sessionId, Instant now) {
+        history.advance(now);
         return sessionRules.terminate(sessionId, now);
     }
 
@@ -211,6 +221,7 @@ public final class AccountLedger {
      * old tombstones. Costs what expires, not what lives. Returns how many sessions expired.
      */
     public int expire(Instant now, int max) {
+        history.advance(now);
         return sessionRules.expire(now, max);
     }
 
@@ -239,6 +250,7 @@ public final class AccountLedger {
      * registration was removed or a session ended.
      */
     public boolean deactivateMachine(String product, String machineId, Instant now) {
+        history.advance(now);
         return machineRules.deactivateMachine(product, machineId, now);
     }
 
@@ -264,16 +276,19 @@ public final class AccountLedger {
      * account), which needs an available license there; the seat already held when there is one.
      */
     public Decision<LicensedUser> grantLicense(String product, String userId, String poolId, Instant now) {
-        return seatRules.grant(product, userId, poolId, now);
+        history.advance(now);
+        return history.counted(seatRules.grant(product, userId, poolId, now), product, userId, poolId, now);
     }
 
     /** Frees the seat and ends its activations; false when the user held none. */
     public Decision<Boolean> removeLicense(String product, String userId, Instant now) {
+        history.advance(now);
         return seatRules.remove(product, userId, now);
     }
 
     /** Remove and grant as one step; {@code poolId} null keeps the seat's pool. */
     public Decision<LicensedUser> transferLicense(String product, String fromUserId, String toUserId, String poolId, Instant now) {
+        history.advance(now);
         return seatRules.transfer(product, fromUserId, toUserId, poolId, now);
     }
 
@@ -283,14 +298,20 @@ public final class AccountLedger {
 
     /** Binds a node-locked seat to a machine, or starts (takes over) a floating seat's lease. */
     public Decision<Activation> activate(ActivationRequest request) {
-        return seatRules.activate(request);
+        history.advance(request.now());
+        return history.counted(seatRules.activate(request), request.product(), request.userId(), null, request.now());
     }
 
     public Page<Activation> activations(SeatQuery query, Instant now) {
         return seatRules.activations(query, now);
     }
 
-    // ---------------------------------------------------------------- usage
+    // ---------------------------------------------------------------- usage and its history
+
+    /** The account's usage history and denial log (CONTRACT.md section 7). */
+    public UsageHistory history() {
+        return history;
+    }
 
     /** The license management table of one product, from this one consistent state. */
     public LicenseUsage usage(String product, Instant now) {
@@ -320,15 +341,20 @@ public final class AccountLedger {
      * Snapshot events carry seq 0: they are applied as they come, and {@link #restoreSeq} follows them.
      */
     public void replay(long eventSeq, LedgerEvent event) {
-        if (eventSeq == 0) {
+        if (eventSeq != 0 && eventSeq <= seq) {
+            return;
+        }
+        // Replayed changes were recorded when they were made: their history comes in its own events.
+        boolean recording = history.recording();
+        history.recording(false);
+        try {
             apply(event);
-            return;
+        } finally {
+            history.recording(recording);
         }
-        if (eventSeq <= seq) {
-            return;
+        if (eventSeq != 0) {
+            seq = eventSeq;
         }
-        apply(event);
-        seq = eventSeq;
     }
 
     /**
@@ -338,6 +364,7 @@ public final class AccountLedger {
     public void export(Consumer<LedgerEvent> out) {
         config.export(out);
         sessions.export(out);
+        history.export(out);
     }
 
     /** After replaying an {@link #export}: the sequence number the exported state stood at. */
@@ -354,7 +381,9 @@ public final class AccountLedger {
     }
 
     private void apply(LedgerEvent event) {
-        if (event instanceof SessionStarted e) {
+        if (event instanceof UsageRecorded || event instanceof HistoryRestored) {
+            history.apply(event);
+        } else if (event instanceof SessionStarted e) {
             sessions.start(e.session());
             config.countStarted(e.session());
         } else if (event instanceof SessionEnded e) {
@@ -380,6 +409,8 @@ public final class AccountLedger {
      */
     public static AccountLedger ofConfiguration(String accountId, List<LedgerEvent> configuration, Journal changes) {
         AccountLedger ledger = new AccountLedger(accountId, changes, Duration.ofMillis(1));
+        // The store records history itself (from what it counts), not the mirror.
+        ledger.history.recording(false);
         configuration.forEach(ledger::apply);
         return ledger;
     }

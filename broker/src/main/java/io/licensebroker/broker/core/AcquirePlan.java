@@ -38,6 +38,11 @@ public record AcquirePlan(List<Step> steps, Reason exhaustedReason) {
     public record AnyOrganizationStep() implements Step {
     }
 
+    /** The user's own pool, a plan's first step: the assigned organization, or the account pool for a user with none. */
+    public static String homePool(String accountId, User user) {
+        return user.assignedOrgId() != null ? user.assignedOrgId() : accountId;
+    }
+
     /**
      * The candidates for {@code user} in {@code accountId} under {@code settings}:
      * <ul>
@@ -51,13 +56,9 @@ public record AcquirePlan(List<Step> steps, Reason exhaustedReason) {
         List<Step> steps = new ArrayList<>();
         Set<String> seen = new LinkedHashSet<>();
         String assigned = user.assignedOrgId();
-        if (assigned != null) {
-            seen.add(assigned);
-            steps.add(new PoolStep(assigned, false));
-        } else {
-            seen.add(accountId);
-            steps.add(new PoolStep(accountId, false));
-        }
+        String home = homePool(accountId, user);
+        seen.add(home);
+        steps.add(new PoolStep(home, false));
         if (settings.policy() != UsagePolicy.STRICT) {
             for (String org : user.projectOrgIds()) {
                 if (seen.add(org)) {

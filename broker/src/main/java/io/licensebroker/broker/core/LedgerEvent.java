@@ -1,6 +1,8 @@
 package io.licensebroker.broker.core;
 
 import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
 
 /**
  * A fact that changed an account's state. Applying the same events in the same order to an empty
@@ -73,5 +75,28 @@ public sealed interface LedgerEvent {
 
     /** A node-locked seat's binding ends (its machine was deactivated). */
     record SeatUnbound(String product, String userId, Instant at) implements LedgerEvent {
+    }
+
+    /**
+     * A closed minute of the account's usage history (starting at {@code minuteMillis}): the
+     * bucket of every pool whose in_use changed or that was charged a denial in it, and who was
+     * denied. Replaying it rolls the minute up into the hour and day buckets.
+     */
+    record UsageRecorded(long minuteMillis, List<HistoryBucket> buckets, List<DenialCount> denials)
+            implements LedgerEvent {
+        public UsageRecorded {
+            buckets = List.copyOf(buckets);
+            denials = List.copyOf(denials);
+        }
+    }
+
+    /** A snapshot's copy of recorded history at one step, restored as it is (not rolled up again). */
+    record HistoryRestored(HistoryStep step, List<HistoryBucket> buckets, List<DenialCount> denials)
+            implements LedgerEvent {
+        public HistoryRestored {
+            Objects.requireNonNull(step, "step");
+            buckets = List.copyOf(buckets);
+            denials = List.copyOf(denials);
+        }
     }
 }

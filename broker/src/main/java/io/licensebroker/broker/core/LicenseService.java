@@ -292,6 +292,26 @@ public final class LicenseService {
         return store.usage(accountId, product, clock.instant());
     }
 
+    /** The usage history (CONTRACT.md section 7); INVALID_ARGUMENT for a query {@link HistoryQuery#check} refuses. */
+    public CompletionStage<Decision<List<UsageSeries>>> usageHistory(String accountId, HistoryQuery query) {
+        Decision<HistoryQuery> checked = query.check();
+        if (checked instanceof Decision.Denied<HistoryQuery> no) {
+            return CompletableFuture.completedFuture(no.cast());
+        }
+        return store.usageHistory(accountId, query, clock.instant());
+    }
+
+    /** Who was denied ({@link DenialReport}), and when; INVALID_ARGUMENT for a query {@link DenialQuery#check} refuses. */
+    public CompletionStage<Decision<DenialReport.Covered>> denialReport(String accountId, DenialQuery query) {
+        Decision<DenialQuery> checked = query.check();
+        if (checked instanceof Decision.Denied<DenialQuery> no) {
+            return CompletableFuture.completedFuture(no.cast());
+        }
+        Instant now = clock.instant();
+        return store.denialReport(accountId, query, now)
+                .thenApply(d -> d.map(rows -> new DenialReport.Covered(DenialReport.window(query, now), rows)));
+    }
+
     /** The products of the account worth a license table, sorted: the default product, always, and any other the store holds. */
     public CompletionStage<List<String>> products(String accountId) {
         return store.products(accountId).thenApply(held -> {

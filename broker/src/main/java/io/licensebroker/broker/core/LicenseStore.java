@@ -175,6 +175,19 @@ public interface LicenseStore extends AutoCloseable {
     /** Node-locked bindings and live floating activations in activation id order (the query's {@code poolId} is ignored). */
     CompletionStage<Decision<Page<Activation>>> activations(String accountId, SeatQuery query, Instant now);
 
+    // ---------------------------------------------------------------- usage history (CONTRACT.md section 7)
+
+    /**
+     * The usage history of a checked query ({@link HistoryQuery#check}): one series per pool of the
+     * account (or the query's pool), assembled by {@link HistoryAssembly} from what the store
+     * recorded; a product the account has no state for answers every pool at level 0.
+     * ORGANIZATION_NOT_FOUND (field pool_id) for a pool the account lacks.
+     */
+    CompletionStage<Decision<List<UsageSeries>>> usageHistory(String accountId, HistoryQuery query, Instant now);
+
+    /** Who was denied a license, seat or activation ({@link DenialReport}); the same refusals as {@link #usageHistory}. */
+    CompletionStage<Decision<List<DenialRow>>> denialReport(String accountId, DenialQuery query, Instant now);
+
     /** Ends every session whose lease ran out by {@code now}; answers how many. Idempotent. */
     CompletionStage<Integer> expireLeases(Instant now);
 

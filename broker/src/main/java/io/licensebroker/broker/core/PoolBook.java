@@ -56,6 +56,8 @@ final class PoolBook {
         long inUse;
         /** The seats among {@link #inUse}: what a shared store's count of live sessions leaves out. */
         long seats;
+        /** Its usage history; null until something is recorded. */
+        PoolHistory history;
 
         Pool(String id, int ordinal) {
             this.id = id;

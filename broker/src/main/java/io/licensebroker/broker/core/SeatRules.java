@@ -67,7 +67,7 @@ final class SeatRules {
         if (held != null) {
             return Decision.granted(licensedUser(book, held, now));
         }
-        String target = poolId != null ? poolId : user.assignedOrgId() != null ? user.assignedOrgId() : accountId;
+        String target = poolId != null ? poolId : AcquirePlan.homePool(accountId, user);
         Decision<Seat> seat = place(book, Seat.granted(accountId, product, userId, target, now), "pool_id", now);
         return seat.map(s -> new LicensedUser(s, null, true));
     }

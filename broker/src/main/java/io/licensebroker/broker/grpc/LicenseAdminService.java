@@ -24,6 +24,10 @@ import io.licensebroker.proto.v1.DeactivateMachineResponse;
 import io.licensebroker.proto.v1.GetLicenseUsageRequest;
 import io.licensebroker.proto.v1.GetSubscriptionRequest;
 import io.licensebroker.proto.v1.GetUsagePolicyRequest;
+import io.licensebroker.proto.v1.GetDenialReportRequest;
+import io.licensebroker.proto.v1.GetDenialReportResponse;
+import io.licensebroker.proto.v1.GetUsageHistoryRequest;
+import io.licensebroker.proto.v1.GetUsageHistoryResponse;
 import io.licensebroker.proto.v1.GrantLicenseRequest;
 import io.licensebroker.proto.v1.IssueOfflineLicenseRequest;
 import io.licensebroker.proto.v1.IssueOfflineLicenseResponse;
@@ -74,13 +78,15 @@ import java.util.concurrent.CompletionStage;
  * {@link Gate}; then the field naming the account (account_id, org_id or session_id) is validated
  * and the caller's right to that account checked; then the remaining fields are validated, and
  * only then the core is called. Nothing changes before every check has passed. Accounts, users
- * and credentials live in {@link AccountAdminHandlers}, the seat RPCs in {@link SeatAdminHandlers}.
+ * and credentials live in {@link AccountAdminHandlers}, the seat RPCs in {@link SeatAdminHandlers},
+ * the usage history in {@link HistoryAdminHandlers}.
  */
 final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
     private final Gate gate;
     private final LicenseService service;
     private final AccountAdminHandlers accounts;
     private final SeatAdminHandlers seats;
+    private final HistoryAdminHandlers history;
 
     LicenseAdminService(Gate gate) {
         this(gate, SeatObserver.NONE);
@@ -91,6 +97,7 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
         this.service = gate.service();
         this.accounts = new AccountAdminHandlers(gate);
         this.seats = new SeatAdminHandlers(gate, seatObserver);
+        this.history = new HistoryAdminHandlers(gate);
     }
 
     // ---------------------------------------------------------------- accounts and credentials
@@ -502,6 +509,18 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
     @Override
     public void listActivations(ListActivationsRequest request, StreamObserver<ListActivationsResponse> out) {
         seats.listActivations(request, out);
+    }
+
+    // ---------------------------------------------------------------- usage history
+
+    @Override
+    public void getUsageHistory(GetUsageHistoryRequest request, StreamObserver<GetUsageHistoryResponse> out) {
+        history.getUsageHistory(request, out);
+    }
+
+    @Override
+    public void getDenialReport(GetDenialReportRequest request, StreamObserver<GetDenialReportResponse> out) {
+        history.getDenialReport(request, out);
     }
 
     // ---------------------------------------------------------------- helpers

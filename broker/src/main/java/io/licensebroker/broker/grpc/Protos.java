@@ -211,4 +211,22 @@ final class Protos {
     private static String orEmpty(String value) {
         return value == null ? "" : value;
     }
+
+    // ---------------------------------------------------------------- usage history
+
+    static io.licensebroker.proto.v1.UsageSeries usageSeries(io.licensebroker.broker.core.UsageSeries s) {
+        io.licensebroker.proto.v1.UsageSeries.Builder b = io.licensebroker.proto.v1.UsageSeries.newBuilder().setPoolId(s.poolId());
+        for (io.licensebroker.broker.core.UsagePoint p : s.points()) {
+            io.licensebroker.proto.v1.UsagePoint.Builder point = io.licensebroker.proto.v1.UsagePoint.newBuilder()
+                    .setStartTime(timestamp(p.start())).setPeakInUse(p.peakInUse()).setGranted(p.granted()).setDenied(p.denied());
+            p.deniedByReason().forEach((reason, n) -> point.putDeniedByReason(reason.name(), n));
+            b.addPoints(point);
+        }
+        return b.build();
+    }
+
+    static io.licensebroker.proto.v1.DenialRow denialRow(io.licensebroker.broker.core.DenialRow r) {
+        return io.licensebroker.proto.v1.DenialRow.newBuilder().setPoolId(r.poolId()).setUserId(r.userId())
+                .setReason(r.reason().name()).setCount(r.count()).setLastDeniedAt(timestamp(r.lastDenied())).build();
+    }
 }

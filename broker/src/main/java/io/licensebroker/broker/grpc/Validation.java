@@ -2,6 +2,7 @@ package io.licensebroker.broker.grpc;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
+import io.licensebroker.broker.core.HistoryStep;
 import io.licensebroker.broker.core.LicenseService;
 import io.licensebroker.broker.core.Role;
 import io.licensebroker.broker.core.UsagePolicy;
@@ -186,6 +187,31 @@ final class Validation {
 
     static String product(String value) {
         return value.isEmpty() ? LicenseService.DEFAULT_PRODUCT : checkedProduct(value);
+    }
+
+    /** A product that must be named (no default). */
+    static String requiredProduct(String value) {
+        if (value.isEmpty()) {
+            throw Errors.invalid("product", "is required");
+        }
+        return checkedProduct(value);
+    }
+
+    /** A required Timestamp, well formed. */
+    static Instant requiredTimestamp(boolean present, Timestamp value, String field) {
+        if (!present) {
+            throw Errors.invalid(field, "is required");
+        }
+        return timestamp(value, field);
+    }
+
+    /** A usage history step: one minute, one hour or one day. */
+    static HistoryStep historyStep(boolean present, com.google.protobuf.Duration value) {
+        HistoryStep step = present && value.getNanos() == 0 ? HistoryStep.of(java.time.Duration.ofSeconds(value.getSeconds())) : null;
+        if (step == null) {
+            throw Errors.invalid("step", "must be one minute (60s), one hour (3600s) or one day (86400s)");
+        }
+        return step;
     }
 
     /** A listing filter: empty means every product (null), not the default product. */

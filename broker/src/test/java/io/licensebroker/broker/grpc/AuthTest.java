@@ -127,6 +127,9 @@ final class AuthTest {
                 .setProduct(SEATS).build()));
         ADMIN.put("ListActivations", (s, t) -> s.listActivations(ListActivationsRequest.newBuilder().setAccountId("globex")
                 .setProduct(SEATS).build()));
+        ADMIN.put("GetUsageHistory", (s, t) -> s.getUsageHistory(HistoryRpcTest.history("globex", World.START,
+                World.START.plusSeconds(60), java.time.Duration.ofMinutes(1)).build()));
+        ADMIN.put("GetDenialReport", (s, t) -> s.getDenialReport(HistoryRpcTest.report("globex", World.START, World.START.plusSeconds(60)).build()));
 
         AGENT.put("AcquireSession", (s, t) -> s.acquireSession(AcquireSessionRequest.newBuilder().setMachineId("m1").build()));
         AGENT.put("RenewSession", (s, t) -> s.renewSession(RenewSessionRequest.newBuilder().setSessionId(t.globexSession()).build()));

@@ -324,8 +324,8 @@ final class FuzzTest {
             return switch (field.getJavaType()) {
                 case STRING -> saneString(field.getName());
                 case INT -> pick(List.of(0, 1, 2, 5, 10, 100));
-                // Counts, and timestamps a few weeks after the test clock's 2030-01-01.
-                case LONG -> pick(List.of(0L, 1L, 5L, 10L, 100L, 1_895_000_000L, 1_897_000_000L));
+                // Counts, timestamps a few weeks after the test clock's 2030-01-01, and history steps in seconds.
+                case LONG -> pick(List.of(0L, 1L, 5L, 10L, 100L, 1_895_000_000L, 1_897_000_000L, 60L, 3600L, 86_400L));
                 case ENUM -> pick(field.getEnumType().getValues());
                 case BYTE_STRING -> ByteString.EMPTY;
                 case MESSAGE -> depth > 3 ? parent.newBuilderForField(field).build()

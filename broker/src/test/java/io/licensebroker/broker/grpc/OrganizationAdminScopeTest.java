@@ -11,8 +11,10 @@ import io.licensebroker.proto.v1.CreateAdminTokenRequest;
 import io.licensebroker.proto.v1.CreateApiKeyRequest;
 import io.licensebroker.proto.v1.CreateOrganizationRequest;
 import io.licensebroker.proto.v1.DeactivateMachineRequest;
+import io.licensebroker.proto.v1.GetDenialReportRequest;
 import io.licensebroker.proto.v1.GetLicenseUsageRequest;
 import io.licensebroker.proto.v1.GetSubscriptionRequest;
+import io.licensebroker.proto.v1.GetUsageHistoryRequest;
 import io.licensebroker.proto.v1.GetUsagePolicyRequest;
 import io.licensebroker.proto.v1.GrantLicenseRequest;
 import io.licensebroker.proto.v1.IssueOfflineLicenseRequest;
@@ -207,8 +209,28 @@ final class OrganizationAdminScopeTest {
                         .setPoolId(f.pool(t)).build()));
         row("ListActivations", "", Rule.OWN_ACCOUNT, ACCOUNTS,
                 (s, f, t) -> s.listActivations(ListActivationsRequest.newBuilder().setAccountId(f.account(t)).setProduct(OrgTreeWorld.SEATS).build()));
+        // Usage history: ACCOUNT, OTHER_ACCOUNT name the account pool of acme, of globex.
+        row("GetUsageHistory", "every pool", Rule.OWN_ACCOUNT, ACCOUNTS,
+                (s, f, t) -> s.getUsageHistory(history(f, t).build()));
+        row("GetUsageHistory", "the target's pool", Rule.SUBTREE, EVERYWHERE,
+                (s, f, t) -> s.getUsageHistory(history(f, t).setPoolId(f.pool(t)).build()));
+        row("GetDenialReport", "every pool", Rule.OWN_ACCOUNT, ACCOUNTS,
+                (s, f, t) -> s.getDenialReport(denials(f, t).build()));
+        row("GetDenialReport", "the target's pool", Rule.SUBTREE, EVERYWHERE,
+                (s, f, t) -> s.getDenialReport(denials(f, t).setPoolId(f.pool(t)).build()));
         row("VerifyOfflineLicense", "", Rule.ANY_WHOLE_ACCOUNT_ADMIN, NO_TARGET,
                 (s, f, t) -> s.verifyOfflineLicense(VerifyOfflineLicenseRequest.newBuilder().setLicenseFile(f.licenseFile).build()));
+    }
+
+    private static GetUsageHistoryRequest.Builder history(OrgTreeWorld f, Target t) {
+        return GetUsageHistoryRequest.newBuilder().setAccountId(f.account(t)).setProduct("KRE")
+                .setStartTime(Protos.timestamp(f.w.clock.instant().minusSeconds(3600))).setEndTime(Protos.timestamp(f.w.clock.instant()))
+                .setStep(Protos.duration(Duration.ofMinutes(1)));
+    }
+
+    private static GetDenialReportRequest.Builder denials(OrgTreeWorld f, Target t) {
+        return GetDenialReportRequest.newBuilder().setAccountId(f.account(t)).setProduct("KRE")
+                .setStartTime(Protos.timestamp(f.w.clock.instant().minusSeconds(3600))).setEndTime(Protos.timestamp(f.w.clock.instant()));
     }
 
     /** Outcomes that would hide a call broken before the rules saw it: an allowed row must never answer them. */

@@ -169,6 +169,15 @@ final class AccountSlots {
         return new Expired(expired, last);
     }
 
+    /** Journals every account's minute in progress of its usage history (before a clean close). */
+    void flushHistory() {
+        for (Slot slot : slots.values()) {
+            synchronized (slot) {
+                slot.ledger.history().flush();
+            }
+        }
+    }
+
     /** Every broken invariant of every account (empty when all hold). */
     List<String> invariantViolations() {
         List<String> out = new ArrayList<>();

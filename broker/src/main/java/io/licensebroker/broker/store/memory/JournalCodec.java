@@ -56,7 +56,7 @@ final class JournalCodec {
 
     private static final String ROLE_PREFIX = "ROLE_";
     private static final String USAGE_POLICY_PREFIX = "USAGE_POLICY_";
-    private static final String REASON_PREFIX = "REASON_";
+    static final String REASON_PREFIX = "REASON_";
 
     private JournalCodec() {
     }
@@ -109,6 +109,10 @@ final class JournalCodec {
             b.setSeatBound(SeatCodec.bound(e));
         } else if (event instanceof LedgerEvent.SeatUnbound e) {
             b.setSeatUnbound(SeatCodec.unbound(e));
+        } else if (event instanceof LedgerEvent.UsageRecorded e) {
+            b.setUsageRecorded(HistoryCodec.recorded(e));
+        } else if (event instanceof LedgerEvent.HistoryRestored e) {
+            b.setHistoryRestored(HistoryCodec.restored(e));
         } else {
             throw new IllegalArgumentException("no journal encoding for event " + event);
         }
@@ -184,6 +188,8 @@ final class JournalCodec {
                 case SEAT_REMOVED -> SeatCodec.removed(r.getSeatRemoved());
                 case SEAT_BOUND -> SeatCodec.bound(r.getSeatBound());
                 case SEAT_UNBOUND -> SeatCodec.unbound(r.getSeatUnbound());
+                case USAGE_RECORDED -> HistoryCodec.recorded(r.getUsageRecorded());
+                case HISTORY_RESTORED -> HistoryCodec.restored(r.getHistoryRestored());
                 case CHECKPOINT, SNAPSHOT_END, KIND_NOT_SET -> throw new IllegalArgumentException("not an event: " + r.getKindCase());
             };
         } catch (NullPointerException e) {
@@ -394,11 +400,11 @@ final class JournalCodec {
         return present ? Instant.ofEpochSecond(i.getSeconds(), i.getNanos()) : null;
     }
 
-    private static <P extends Enum<P>> P toStored(Enum<?> value, String prefix, Class<P> stored) {
+    static <P extends Enum<P>> P toStored(Enum<?> value, String prefix, Class<P> stored) {
         return Enum.valueOf(stored, prefix + value.name());
     }
 
-    private static <E extends Enum<E>> E fromStored(String storedName, String prefix, Class<E> type) {
+    static <E extends Enum<E>> E fromStored(String storedName, String prefix, Class<E> type) {
         if (!storedName.startsWith(prefix)) {
             throw new IllegalArgumentException("unknown " + type.getSimpleName() + " value " + storedName);
         }

@@ -11,6 +11,9 @@ import io.licensebroker.broker.core.Page;
 import io.licensebroker.broker.core.SeatQuery;
 import io.licensebroker.broker.core.Credential;
 import io.licensebroker.broker.core.Decision;
+import io.licensebroker.broker.core.DenialQuery;
+import io.licensebroker.broker.core.DenialRow;
+import io.licensebroker.broker.core.HistoryQuery;
 import io.licensebroker.broker.core.Journal;
 import io.licensebroker.broker.core.LedgerEvent;
 import io.licensebroker.broker.core.LicenseStore;
@@ -29,6 +32,7 @@ import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.broker.core.StoreObserver;
 import io.licensebroker.broker.core.StoreUnavailableException;
 import io.licensebroker.broker.core.Subscription;
+import io.licensebroker.broker.core.UsageSeries;
 import io.licensebroker.broker.core.User;
 import io.licensebroker.broker.store.memory.AccountSlots.Slot;
 
@@ -376,6 +380,18 @@ public final class MemoryStore implements LicenseStore {
         return inAccount(accountId, ledger -> Decision.granted(ledger.activations(query, now)));
     }
 
+    // ---------------------------------------------------------------- usage history
+
+    @Override
+    public CompletionStage<Decision<List<UsageSeries>>> usageHistory(String accountId, HistoryQuery query, Instant now) {
+        return inAccount(accountId, ledger -> ledger.history().usageHistory(query, now));
+    }
+
+    @Override
+    public CompletionStage<Decision<List<DenialRow>>> denialReport(String accountId, DenialQuery query, Instant now) {
+        return inAccount(accountId, ledger -> ledger.history().denialReport(query, now));
+    }
+
     @Override
     public CompletionStage<Integer> expireLeases(Instant now) {
         AccountSlots.Expired expired = slots.expireLeases(now, this::position);
@@ -408,6 +424,10 @@ public final class MemoryStore implements LicenseStore {
     @Override
     public void close() {
         if (journal != null) {
+            // What the minute in progress counted goes to disk too: only a crash loses it.
+            if (refusal() == null) {
+                slots.flushHistory();
+            }
             journal.close();
         }
     }

@@ -10,6 +10,10 @@ import io.licensebroker.broker.core.Credential;
 import io.licensebroker.broker.core.Activation;
 import io.licensebroker.broker.core.ActivationRequest;
 import io.licensebroker.broker.core.Decision;
+import io.licensebroker.broker.core.DenialQuery;
+import io.licensebroker.broker.core.DenialRow;
+import io.licensebroker.broker.core.HistoryQuery;
+import io.licensebroker.broker.core.UsageSeries;
 import io.licensebroker.broker.core.LicenseModel;
 import io.licensebroker.broker.core.LicensedUser;
 import io.licensebroker.broker.core.Page;
@@ -376,6 +380,17 @@ public final class RedisStore implements LicenseStore {
     @Override
     public CompletionStage<Decision<Optional<Session>>> session(String accountId, String sessionId) {
         return sessions.session(accountId, sessionId);
+    }
+
+    // TEMPORARY until the Redis side of the usage history (issue 13) lands: fails plainly, never a wrong answer.
+    @Override
+    public CompletionStage<Decision<List<UsageSeries>>> usageHistory(String accountId, HistoryQuery query, Instant now) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("usage history is not recorded on Redis yet"));
+    }
+
+    @Override
+    public CompletionStage<Decision<List<DenialRow>>> denialReport(String accountId, DenialQuery query, Instant now) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("denial reports are not recorded on Redis yet"));
     }
 
     /** See {@link LeaseReaper}. With {@link TimeSource#SERVER} "ran out" is by the Redis server's clock. */

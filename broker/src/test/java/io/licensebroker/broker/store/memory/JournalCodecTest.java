@@ -11,6 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.licensebroker.broker.core.Account;
 import io.licensebroker.broker.core.Credential;
+import io.licensebroker.broker.core.DenialCount;
+import io.licensebroker.broker.core.HistoryBucket;
+import io.licensebroker.broker.core.HistoryStep;
 import io.licensebroker.broker.core.LedgerEvent;
 import io.licensebroker.broker.core.LicenseModel;
 import io.licensebroker.broker.core.Seat;
@@ -34,6 +37,7 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -92,7 +96,15 @@ final class JournalCodecTest {
                 new LedgerEvent.SeatGranted(Seat.granted("acme", "KSE", "bob", "acme", BEFORE_EPOCH).boundTo("m-1", "a-1", AT)),
                 new LedgerEvent.SeatRemoved("KSE", "alice", AT),
                 new LedgerEvent.SeatBound("KSE", "bob", "m-1", "a-1", BEFORE_EPOCH),
-                new LedgerEvent.SeatUnbound("KSE", "bob", AT));
+                new LedgerEvent.SeatUnbound("KSE", "bob", AT),
+                new LedgerEvent.UsageRecorded(AT.toEpochMilli(), List.of(
+                        new HistoryBucket("KRE", "OG-1", 60_000, 3, 7, 5, 4, Map.of(Reason.NO_LICENSE_AVAILABLE, 2L, Reason.SEAT_IN_USE, 1L)),
+                        new HistoryBucket("KRE", "acme", -60_000, 0, 0, 0, 0, Map.of())),
+                        List.of(new DenialCount("KRE", "OG-1", "alice", Reason.NO_LICENSE_AVAILABLE, 60_000, 2, 61_234))),
+                new LedgerEvent.UsageRecorded(0, List.of(), List.of()),
+                new LedgerEvent.HistoryRestored(HistoryStep.DAY, List.of(new HistoryBucket("KSE", "acme", 0, 1, 2, 1, 3, Map.of())), List.of()),
+                new LedgerEvent.HistoryRestored(HistoryStep.HOUR, List.of(),
+                        List.of(new DenialCount("KRE", "acme", "*", Reason.STORE_RECOVERING, 3_600_000, 9, 3_600_001))));
     }
 
     @Test
