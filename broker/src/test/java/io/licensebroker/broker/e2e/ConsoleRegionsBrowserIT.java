@@ -4,6 +4,9 @@ import io.grpc.StatusRuntimeException;
 import io.licensebroker.proto.v1.ActivateLicenseRequest;
 import io.licensebroker.proto.v1.LicenseModel;
 import io.licensebroker.proto.v1.RenewSessionRequest;
+import io.licensebroker.proto.v1.SetDedicatedLicensesRequest;
+import io.licensebroker.proto.v1.SetUsagePolicyRequest;
+import io.licensebroker.proto.v1.UsagePolicy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,21 +18,23 @@ import org.openqa.selenium.support.ui.Select;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.UUID;
 
 import static io.licensebroker.broker.e2e.ConsoleFixture.row;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The page's other regions in chromium (seed 003): Licensed Users on a seat product (grant,
  * transfer, remove), Online Licenses (terminate), Registered Machines (deactivate), Offline
- * Licenses (issue and download the .lic), the utilization chart, and what each role is offered:
+ * Licenses (issue and download the .lic), License Utilization under real load, and what each role is offered:
  * a super admin picks the account, an organization admin sees its subtree, signing out forgets the token.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -189,42 +194,120 @@ class ConsoleRegionsBrowserIT {
         assertEquals("unknown token", alert.getText());
     }
 
+    /** A fresh account's real load, all of it within the one minute starting at {@code minute}. */
+    private record ChartLoad(String account, Instant minute) {
+    }
+
+    /** What License Utilization shows for one step: its row of the table, its bar, the denial marks of the whole chart. */
+    private record Shown(List<String> row, String bar, Map<Instant, String> marks, String summary) {
+    }
+
+    private String refused(String apiKey, String machine) {
+        return GrpcClients.reason(assertThrows(StatusRuntimeException.class, () -> console.acquire(apiKey, machine)));
+    }
+
     /**
-     * The chart draws GetUsageHistory's answer (CONTRACT.md section 7): a bar per step at its peak,
-     * a mark where acquires were denied. This broker has no usage history yet, so the region says
-     * so, and the test seam hands the chart module an answer of the contract's shape.
+     * Sessions through the broker's gRPC API: ann (no organization) fills the account pool's 3 and
+     * is refused twice; tom fills sub-organization Chart Team's 2 dedicated licenses and is refused
+     * once (a strict policy without fallback keeps each to their own pool). The broker counts each
+     * call in the minute it reached it, between our asking and its answer; a load that straddles
+     * a minute's end is done again on a new account rather than guessed at.
+     */
+    private ChartLoad chartLoad() {
+        for (int attempt = 1; ; attempt++) {
+            String account = console.account("Chart Example", 5);
+            String team = console.organization(account, null, "Chart Team");
+            console.root().setDedicatedLicenses(SetDedicatedLicensesRequest.newBuilder().setOrgId(team).setProduct("KRE").setLicenses(2).build());
+            console.root().setUsagePolicy(SetUsagePolicyRequest.newBuilder().setAccountId(account)
+                    .setPolicy(UsagePolicy.USAGE_POLICY_STRICT).setAllowFallback(false).build());
+            String ann = console.userWithKey(account, "ann", null);
+            String tom = console.userWithKey(account, "tom", team);
+            Instant asked = Instant.now();
+            for (int i = 0; i < 3; i++) {
+                console.acquire(ann, "ann-" + i);
+            }
+            assertEquals("NO_LICENSE_AVAILABLE", refused(ann, "ann-3"));
+            assertEquals("NO_LICENSE_AVAILABLE", refused(ann, "ann-4"));
+            for (int i = 0; i < 2; i++) {
+                console.acquire(tom, "tom-" + i);
+            }
+            assertEquals("ORGANIZATION_POOL_EXHAUSTED", refused(tom, "tom-2"));
+            Instant minute = asked.truncatedTo(ChronoUnit.MINUTES);
+            if (Instant.now().truncatedTo(ChronoUnit.MINUTES).equals(minute)) {
+                return new ChartLoad(account, minute);
+            }
+            assertTrue(attempt < 3, "three loads in a row straddled a minute's end");
+        }
+    }
+
+    /** The region now (null parts: not drawn); the table's cells read as text, whether scrolled into view or not. */
+    private Shown shown(WebElement region, Instant step) {
+        WebElement table = console.browser.all(region, "table", "License utilization data").stream().findFirst().orElseThrow();
+        WebElement chart = console.browser.all(region, "img", "License utilization chart").stream().findFirst().orElseThrow();
+        List<String> row = table.findElements(By.cssSelector("tbody tr")).stream()
+                .filter(tr -> Instant.parse(tr.findElement(By.tagName("time")).getAttribute("datetime")).equals(step)).findFirst()
+                .map(tr -> tr.findElements(By.cssSelector("th, td")).stream().skip(1).map(c -> c.getDomProperty("textContent").strip()).toList())
+                .orElse(null);
+        String bar = chart.findElements(By.cssSelector("rect.bar")).stream()
+                .filter(r -> Instant.parse(r.getAttribute("data-start")).equals(step)).findFirst()
+                .map(r -> r.getAttribute("data-peak")).orElse(null);
+        Map<Instant, String> marks = new TreeMap<>();
+        chart.findElements(By.cssSelector("circle.denied")).forEach(c -> marks.put(Instant.parse(c.getAttribute("data-start")), c.getAttribute("data-denied")));
+        return new Shown(row, bar, marks, region.findElement(By.id("utilization-summary")).getText());
+    }
+
+    /**
+     * Waits until the region shows {@code row} (Peak in use, Granted, Denied, Denied by reason) in
+     * the table at {@code step}'s start, a bar of that peak there, that step's denial mark and no
+     * other, and a summary starting with {@code summary} and ending "by {@code unit}.".
+     */
+    private void awaitShown(WebElement region, Instant step, List<String> row, String summary, String unit) {
+        Shown want = new Shown(row, row.get(0), Map.of(step, row.get(2)), summary + "… by " + unit + ".");
+        console.browser.await("License Utilization to show " + want, () -> {
+            Shown now = shown(region, step);
+            if (!want.row().equals(now.row()) || !want.bar().equals(now.bar()) || !want.marks().equals(now.marks())
+                    || !now.summary().startsWith(summary) || !now.summary().endsWith(" by " + unit + ".")) {
+                throw new IllegalStateException("it shows " + now);
+            }
+            return Optional.of(now);
+        });
+    }
+
+    /**
+     * License Utilization draws what the broker recorded of real load (GetUsageHistory, CONTRACT.md
+     * section 7): the exact peak and the denials of the minute they happened in, as a bar, a denial
+     * mark and a row of table "License utilization data" (the chart's text alternative); the same at
+     * hour and day steps, and for a sub-organization's pool with its own peak and reason.
      */
     @Test
-    void theUtilizationChartDrawsPeaksAndDenialsOfAUsageHistoryAnswer() {
-        String account = console.account("Chart Example", 5);
-        console.signIn(console.accountAdmin(account));
+    void theUtilizationChartAndItsTableShowThePeakAndDenialsOfRealLoadByStepAndPool() {
+        ChartLoad load = chartLoad();
+        console.signIn(console.accountAdmin(load.account()));
         WebElement region = console.region("License Utilization");
-        WebElement chart = console.browser.find(region, "img", "License utilization chart");
-        assertTrue(chart.isDisplayed());
-        Object drawn = console.browser.driver().executeAsyncScript("""
-                const done = arguments[arguments.length - 1];
-                const account = arguments[0];
-                import('/js/chart.js').then((m) => {
-                  const now = Date.parse('2030-01-01T12:30:30Z');
-                  const answer = {series: [{pool_id: account, points: [
-                    {start_time: '2030-01-01T12:28:00Z', peak_in_use: '3', granted: '4', denied: '0', denied_by_reason: {}},
-                    {start_time: '2030-01-01T12:29:00Z', peak_in_use: '5', granted: '6', denied: '2',
-                     denied_by_reason: {NO_LICENSE_AVAILABLE: '2'}},
-                    {start_time: '2030-01-01T12:30:00Z', peak_in_use: '4', granted: '1', denied: '0', denied_by_reason: {}}]}]};
-                  const box = document.createElement('div');
-                  const svg = m.drawUtilization(box, answer, {step: 'minute', poolId: account, capacity: 5, now});
-                  done([svg.getAttribute('role'), svg.getAttribute('aria-label'),
-                    [...svg.querySelectorAll('rect.bar')].map((r) => r.getAttribute('data-peak')).join(','),
-                    [...svg.querySelectorAll('circle.denied')].map((c) => c.getAttribute('data-denied')).join(','),
-                    box.querySelector('#utilization-summary').textContent]);
-                }, (e) => done(String(e)));
-                """, account);
-        assertTrue(drawn instanceof List<?>, String.valueOf(drawn));
-        List<?> parts = (List<?>) drawn;
-        assertEquals(List.of("img", "License utilization chart", "3,5,4", "2"), parts.subList(0, 4));
-        assertTrue(String.valueOf(parts.get(4)).startsWith("Peak 5 in use of a pool of 5; 2 denied"), String.valueOf(parts.get(4)));
-        assertFalse(region.getText().isBlank());
-        new Select(console.browser.find(region, "combobox", "Step")).selectByVisibleText("Hour");
-        console.browser.find(region, "img", "License utilization chart");
+        List<String> headers = List.of("Start", "Peak in use", "Granted", "Denied", "Denied by reason");
+        console.browser.await("the data table's column headers " + headers, () -> Optional.of(console.browser.all(
+                console.browser.find(region, "table", "License utilization data"), "columnheader").stream().map(WebElement::getText).toList())
+                .filter(headers::equals));
+        // Each row: Peak in use, Granted (nothing was released, so as many as the peak), Denied, Denied by reason.
+        List<String> account = row(3, 3, 2, "no license available: 2");
+        String accountSummary = "Peak 3 in use of a pool of 3; 2 denied, from ";
+        awaitShown(region, load.minute(), account, accountSummary, "minute");
+        console.browser.driver().executeScript("arguments[0].scrollIntoView()", region); // the screenshot is of the region
+        console.browser.screenshot("utilization-minute");
+
+        Select step = new Select(console.browser.find(region, "combobox", "Step"));
+        step.selectByVisibleText("Hour");
+        awaitShown(region, load.minute().truncatedTo(ChronoUnit.HOURS), account, accountSummary, "hour");
+        step.selectByVisibleText("Day");
+        Instant day = load.minute().truncatedTo(ChronoUnit.DAYS);
+        awaitShown(region, day, account, accountSummary, "day");
+
+        new Select(console.browser.find(region, "combobox", "Pool")).selectByVisibleText("Chart Team");
+        List<String> team = row(2, 2, 1, "organization pool exhausted: 1");
+        String teamSummary = "Peak 2 in use of a pool of 2; 1 denied, from ";
+        awaitShown(region, day, team, teamSummary, "day");
+        step.selectByVisibleText("Minute");
+        awaitShown(region, load.minute(), team, teamSummary, "minute");
+        assertTrue(console.browser.all(region, "alert").isEmpty());
     }
 }
