@@ -94,6 +94,7 @@ public final class RedisStore implements LicenseStore {
     private final RedisSeats seats;
     private final RedisMachines machines;
     private final RedisCredentials credentials;
+    private final RedisHistory history;
     private final Cache<String, String> organizationAccounts = Caffeine.newBuilder().maximumSize(100_000).build();
 
     private RedisStore(RedisLink link, RedisStoreOptions options) {
@@ -106,6 +107,7 @@ public final class RedisStore implements LicenseStore {
         this.seats = new RedisSeats(scripts, configs, reaper);
         this.machines = new RedisMachines(configs);
         this.credentials = new RedisCredentials(link, scripts, configs);
+        this.history = new RedisHistory(scripts, configs);
     }
 
     /**
@@ -354,7 +356,8 @@ public final class RedisStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Session>> acquire(String accountId, AcquireRequest request) {
-        return sessions.acquire(accountId, request);
+        return sessions.acquire(accountId, request).thenCompose(d -> history.counted(accountId, d, request.product(),
+                request.userId(), null, request.now()));
     }
 
     @Override
@@ -382,15 +385,14 @@ public final class RedisStore implements LicenseStore {
         return sessions.session(accountId, sessionId);
     }
 
-    // TEMPORARY until the Redis side of the usage history (issue 13) lands: fails plainly, never a wrong answer.
     @Override
     public CompletionStage<Decision<List<UsageSeries>>> usageHistory(String accountId, HistoryQuery query, Instant now) {
-        return CompletableFuture.failedFuture(new UnsupportedOperationException("usage history is not recorded on Redis yet"));
+        return history.usageHistory(accountId, query, now);
     }
 
     @Override
     public CompletionStage<Decision<List<DenialRow>>> denialReport(String accountId, DenialQuery query, Instant now) {
-        return CompletableFuture.failedFuture(new UnsupportedOperationException("denial reports are not recorded on Redis yet"));
+        return history.denialReport(accountId, query, now);
     }
 
     /** See {@link LeaseReaper}. With {@link TimeSource#SERVER} "ran out" is by the Redis server's clock. */
@@ -425,7 +427,8 @@ public final class RedisStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<LicensedUser>> grantLicense(String accountId, String product, String userId, String poolId, Instant now) {
-        return seats.grant(accountId, product, userId, poolId, now);
+        return seats.grant(accountId, product, userId, poolId, now)
+                .thenCompose(d -> history.counted(accountId, d, product, userId, poolId, now));
     }
 
     @Override
@@ -451,7 +454,8 @@ public final class RedisStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Activation>> activate(String accountId, ActivationRequest request) {
-        return seats.activate(accountId, request);
+        return seats.activate(accountId, request).thenCompose(d -> history.counted(accountId, d, request.product(),
+                request.userId(), null, request.now()));
     }
 
     @Override
