@@ -43,6 +43,7 @@ import static java.util.concurrent.CompletableFuture.completedFuture;
  * expires by itself when its newest content leaves its step's retention.
  */
 final class RedisHistory {
+    private static final System.Logger LOG = System.getLogger(RedisHistory.class.getName());
     /** The steps as history_lib.lua takes them (HIST): code, length, one group hash's span, retention. */
     static final String STEPS_JSON = stepsJson();
 
@@ -109,7 +110,13 @@ final class RedisHistory {
                     // A pool of sessions is counted by Redis; a pool of seats by the configuration.
                     .put("level", l.model(product).isSeat() ? Long.toString(c.level()) : "");
             return scripts.runOnce(accountId, now, Script.HISTORY_DENIED, req).thenApply(x -> d);
-        }).handle((x, e) -> d);
+        }).handle((x, e) -> {
+            if (e != null) {
+                LOG.log(System.Logger.Level.WARNING, "a refusal in account {0} was answered but not counted in its usage history: {1}",
+                        accountId, e.toString());
+            }
+            return d;
+        });
     }
 
     /**

@@ -58,7 +58,8 @@ import java.util.function.Supplier;
  * script only if the version and the change's counter guards still hold ({@link AccountConfigs});
  * acquire, renew, release, terminate and expiry are small scripts over session and counter keys
  * ({@link RedisSessions}, {@link LeaseReaper}); seats are configuration, and a floating activation a
- * lease ({@link RedisSeats}). Each runs atomically on the account's slot, with
+ * lease ({@link RedisSeats}); the usage history is counted inside the scripts that change in_use
+ * ({@link RedisHistory}). Each runs atomically on the account's slot, with
  * named arguments and replies ({@link ScriptRunner}). Keys are laid out in {@link Keys}.
  *
  * <p>Time: with {@link TimeSource#SERVER} (production) leases, expiry and every other "now" of a
