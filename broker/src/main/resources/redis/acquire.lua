@@ -59,13 +59,14 @@ for _, ends in ipairs(REQ.offline_ends) do
     live_offline = live_offline + 1
   end
 end
-local chosen, fallback = nil, '0'
+local chosen, fallback, level = nil, '0', 0
 for _, c in ipairs(REQ.candidates) do
   local size = tonumber(c.size)
   if c.offline == '1' then
     size = size - live_offline
   end
-  if redis.call('SCARD', key('ps:' .. product .. ':' .. c.pool)) < size then
+  level = redis.call('SCARD', key('ps:' .. product .. ':' .. c.pool))
+  if level < size then
     chosen, fallback = c.pool, c.fallback
     break
   end
@@ -83,6 +84,8 @@ redis.call('HSET', key('s:' .. sid), 'p', product, 'u', user, 'm', machine, 'o',
 redis.call('ZADD', key('lz'), lease, sid)
 redis.call('ZADD', key('sl'), 0, sid)
 redis.call('SADD', key('ps:' .. product .. ':' .. chosen), sid)
+-- A re-admitted session was granted before Redis lost it: it counts in in_use, not as a grant.
+hist_session(product, chosen, level + 1, 1, not REQ.readmit)
 redis.call('SADD', key('mx:' .. product .. ':' .. machine), sid)
 if request ~= '' then
   redis.call('HSET', key('rq'), user .. '\n' .. request, sid)

@@ -16,6 +16,9 @@
 --                (the core removed the seat)
 --   count        {product, pools, machines} (absent: none): if the version is out of date, what
 --                observe.lua would count for these, so that the node decides again at once
+--   levels       [{product, pool, before, after, grant '1'/'0'}]: changes of in_use the
+--                configuration makes (seats), for the pools' usage history (history_lib.lua);
+--                the sessions a revoke moves are counted here
 -- Outcomes: ok {version, ended, unregistered}, stale {version, config, and with count: in_use,
 -- machines, registered}, guard {which}.
 local refused = not_at(REQ.version)
@@ -48,18 +51,30 @@ if register then
   redis.call('HSET', key('mc:' .. m.product), m.id, str(seq) .. '|' .. str(NOW))
 end
 for _, move in ipairs(REQ.moves or {}) do
-  -- Sessions ("ps:") and floating activations ("pa:") alike.
+  -- Sessions ("ps:") and floating activations ("pa:") alike; sessions count in in_use.
   for _, kind in ipairs({'ps:', 'pa:'}) do
     local target = key(kind .. move.product .. ':' .. move.to)
+    local moved, target_before = 0, redis.call('SCARD', target)
     for _, pool in ipairs(move.from) do
       local set = key(kind .. move.product .. ':' .. pool)
-      for _, sid in ipairs(redis.call('SMEMBERS', set)) do
+      local members = redis.call('SMEMBERS', set)
+      for _, sid in ipairs(members) do
         redis.call('HSET', key('s:' .. sid), 'o', move.to)
         redis.call('SADD', target, sid)
       end
       redis.call('DEL', set)
+      if kind == 'ps:' and #members > 0 then
+        moved = moved + #members
+        hist_record(move.product, pool, #members, 0, false, nil)
+      end
+    end
+    if moved > 0 then
+      hist_record(move.product, move.to, target_before, target_before + moved, false, nil)
     end
   end
+end
+for _, l in ipairs(REQ.levels or {}) do
+  hist_record(l.product, l.pool, tonumber(l.before), tonumber(l.after), l.grant == '1', nil)
 end
 local ended, unregistered = 0, '0'
 local em = REQ.end_machine

@@ -1,5 +1,5 @@
 -- Session upkeep shared by the scripts that start, end or look up sessions (Script.java adds it
--- after common.lua where needed). A session is the hash "s:<id>" and its entries in the indexes:
+-- after common.lua and history_lib.lua where needed: a session that ends is counted in its pool's history). A session is the hash "s:<id>" and its entries in the indexes:
 -- "lz" (by lease end), "sl" (by id), "ps:<product>:<pool>" (live sessions of a pool: its in_use),
 -- "mx:<product>:<machine>" (of a machine) and "rq" (user + request id -> session, for idempotency).
 -- A floating activation (field k = 'a') is a session on a seat: it counts in no pool (its seat
@@ -30,7 +30,10 @@ local function end_session(sid, cause)
       redis.call('HDEL', key('sa'), seat)
     end
   else
-    redis.call('SREM', key('ps:' .. s[1] .. ':' .. s[4]), sid)
+    local ps = key('ps:' .. s[1] .. ':' .. s[4])
+    if redis.call('SREM', ps, sid) == 1 then
+      hist_session(s[1], s[4], redis.call('SCARD', ps), -1, false)
+    end
   end
   redis.call('SREM', key('mx:' .. s[1] .. ':' .. s[3]), sid)
   if s[5] ~= '' then

@@ -20,6 +20,8 @@ public final class DenialReport {
     public static final String OTHER_USERS = "*";
     /** Distinct (pool, user, reason) counts one bucket keeps before it counts under {@link #OTHER_USERS}. */
     public static final int MAX_KEYS_PER_BUCKET = 256;
+    /** The resolutions a report is answered at ({@link #step}): what a store keeps of who was denied. */
+    public static final List<HistoryStep> STEPS = List.of(HistoryStep.HOUR, HistoryStep.DAY);
 
     private static final Comparator<DenialRow> ORDER = Comparator.comparingLong(DenialRow::count).reversed()
             .thenComparing(DenialRow::poolId).thenComparing(DenialRow::userId).thenComparing(DenialRow::reason);

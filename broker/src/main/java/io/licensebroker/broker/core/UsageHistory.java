@@ -14,7 +14,7 @@ import java.util.function.Consumer;
  * The usage history and denial log of one account (CONTRACT.md section 7), recorded as the
  * account's pools change. Every change of a pool's in_use is seen here ({@link #changed}, from the
  * pool arithmetic of {@link AccountConfiguration}), so peaks are exact; denials come from the
- * verbs that refuse ({@link #denied}). The minute in progress is counted in place; when a later
+ * verbs that refuse ({@link #counted}). The minute in progress is counted in place; when a later
  * minute begins ({@link #advance}, at the start of every verb that can change a pool, and on the
  * store's periodic lease expiry) it closes as one {@link UsageRecorded} event for the whole account
  * (journaled; nothing when nothing happened), which rolls it into every step's buckets.
@@ -30,6 +30,8 @@ public final class UsageHistory {
     /** The pools counted in the open minute. */
     private final List<PoolHistory> touched = new ArrayList<>();
     private boolean recording = true;
+    /** Where a ledger that does not record tells its pool changes (a shared store records them itself), or null. */
+    private Consumer<LevelChange> mirror;
     /** The start of the minute in progress (time never goes back in here: a late caller counts in it). */
     private long openMinute = PoolHistory.NONE;
 
@@ -45,6 +47,19 @@ public final class UsageHistory {
 
     boolean recording() {
         return recording;
+    }
+
+    /** One change of a pool's in_use, as the pool arithmetic made it. */
+    public record LevelChange(String product, String poolId, long before, long after, boolean grant) {
+    }
+
+    /**
+     * Tells every pool change of a ledger that does not record to {@code to} ({@code null}: to
+     * none): a shared store whose configuration holds some counts (seats) records those changes
+     * itself, in the step that makes them.
+     */
+    public void mirror(Consumer<LevelChange> to) {
+        mirror = to;
     }
 
     /** Closes the minute in progress when {@code now} is past it (one journaled event, if anything happened in it). */
@@ -82,6 +97,9 @@ public final class UsageHistory {
 
     /** A pool's in_use went from {@code before} to its current value; {@code grant}: by a license or seat granted. */
     void changed(PoolBook book, PoolBook.Pool pool, long before, boolean grant) {
+        if (!recording && mirror != null) {
+            mirror.accept(new LevelChange(book.product, pool.id, before, pool.inUse, grant));
+        }
         if (!recording || openMinute == PoolHistory.NONE) {
             return;
         }
@@ -94,34 +112,45 @@ public final class UsageHistory {
         }
     }
 
-    /** Counts a refusal of a verb (when its reason counts: {@link HistoryRules}); answers it unchanged. */
+    /** Counts a refusal of a verb (when its reason counts: {@link #charge}); answers it unchanged. */
     <T> Decision<T> counted(Decision<T> d, String product, String userId, String requestedPoolId, Instant now) {
-        if (d instanceof Decision.Denied<T> no && HistoryRules.counts(no.reason())) {
-            denied(product, chargedPool(product, userId, requestedPoolId), userId, no.reason(), now);
+        ChargedDenial c = charge(d, product, userId, requestedPoolId);
+        if (c != null && recording && openMinute != PoolHistory.NONE) {
+            PoolBook book = config.book(product);
+            PoolBook.Pool pool = config.pool(book, c.poolId());
+            PoolHistory h = of(book, pool);
+            if (h.touch(openMinute, pool.inUse, pool.inUse)) {
+                touched.add(h);
+            }
+            h.denied(HistoryRules.index(c.reason()));
+            denials.denied(openMinute, book.product, pool.id, userId, c.reason(), Math.max(now.toEpochMilli(), openMinute));
         }
         return d;
     }
 
     /**
-     * A refused license, seat or activation of {@code userId}, charged to {@code poolId}: counted
-     * when the reason is ({@link HistoryRules}), the product has a subscription and the pool exists.
+     * A counted refusal: the pool it is charged to and that pool's in_use as this ledger counts it
+     * ({@code level}; a shared store counts sessions itself).
      */
-    void denied(String product, String poolId, String userId, Reason reason, Instant now) {
-        int index = HistoryRules.index(reason);
-        if (!recording || openMinute == PoolHistory.NONE || index < 0 || poolId == null) {
-            return;
+    public record ChargedDenial(String product, String poolId, String userId, Reason reason, long level) {
+    }
+
+    /**
+     * What the history counts of decision {@code d} on {@code userId}'s license, seat or
+     * activation: nothing (null) when it was granted, its reason does not count
+     * ({@link HistoryRules}), the product has no subscription or the pool does not exist; else the
+     * refusal charged to its pool ({@link #chargedPool}).
+     */
+    public ChargedDenial charge(Decision<?> d, String product, String userId, String requestedPoolId) {
+        if (!(d instanceof Decision.Denied<?> no) || !HistoryRules.counts(no.reason())) {
+            return null;
         }
+        String poolId = chargedPool(product, userId, requestedPoolId);
         PoolBook book = config.bookOrNull(product);
         if (book == null || book.subscription == null || !(poolId.equals(config.accountId) || config.orgs.contains(poolId))) {
-            return;
+            return null;
         }
-        PoolBook.Pool pool = config.pool(book, poolId);
-        PoolHistory h = of(book, pool);
-        if (h.touch(openMinute, pool.inUse, pool.inUse)) {
-            touched.add(h);
-        }
-        h.denied(index);
-        denials.denied(openMinute, book.product, pool.id, userId, reason, Math.max(now.toEpochMilli(), openMinute));
+        return new ChargedDenial(book.product, poolId, userId, no.reason(), config.pool(book, poolId).inUse);
     }
 
     /**
@@ -150,37 +179,68 @@ public final class UsageHistory {
      * account lacks, every pool at 0 for a product it has no state for.
      */
     public Decision<List<UsageSeries>> usageHistory(HistoryQuery q, Instant now) {
-        Decision<List<UsageSeries>> unknown = unknownPool(q.poolId());
+        Decision<List<String>> pools = pools(q);
+        if (pools instanceof Decision.Denied<List<String>> no) {
+            return no.cast();
+        }
+        long first = HistoryAssembly.window(q.step(), q.from(), q.to(), now).firstMillis();
+        Map<String, List<HistoryBucket>> buckets = new HashMap<>();
+        PoolBook book = config.bookOrNull(q.product());
+        for (String id : pools.value()) {
+            PoolBook.Pool pool = book == null ? null : book.pools.get(id);
+            if (pool != null && pool.history != null) {
+                buckets.put(id, pool.history.buckets(q.step(), first));
+            }
+        }
+        return Decision.granted(assemble(q, buckets, now));
+    }
+
+    /**
+     * The pools {@code q} (checked already) answers: every pool (the account's, then the
+     * organizations in creation order) or the query's; ORGANIZATION_NOT_FOUND for a pool the
+     * account lacks.
+     */
+    public Decision<List<String>> pools(HistoryQuery q) {
+        Decision<List<String>> unknown = unknownPool(q.poolId());
         if (unknown != null) {
             return unknown;
         }
         List<String> poolIds = new ArrayList<>(config.orgs.size() + 1);
         poolIds.add(config.accountId);
         poolIds.addAll(config.orgs.ids());
-        long first = HistoryAssembly.window(q.step(), q.from(), q.to(), now).firstMillis();
-        Map<String, List<HistoryBucket>> buckets = new HashMap<>();
+        return Decision.granted(q.poolId() == null ? poolIds : List.of(q.poolId()));
+    }
+
+    /**
+     * The answer to {@code q} (whose pools exist) from the buckets a store recorded per pool (as
+     * {@link HistoryAssembly#assemble} takes them), with the pools' in_use as this ledger counts it.
+     */
+    public List<UsageSeries> assemble(HistoryQuery q, Map<String, ? extends List<HistoryBucket>> recorded, Instant now) {
+        List<String> poolIds = pools(q).value();
         Map<String, Long> levels = new HashMap<>();
         PoolBook book = config.bookOrNull(q.product());
         for (String id : poolIds) {
             PoolBook.Pool pool = book == null ? null : book.pools.get(id);
-            if (pool != null && (q.poolId() == null || q.poolId().equals(id))) {
+            if (pool != null) {
                 levels.put(id, pool.inUse);
-                if (pool.history != null) {
-                    buckets.put(id, pool.history.buckets(q.step(), first));
-                }
             }
         }
-        return Decision.granted(HistoryAssembly.assemble(q, poolIds, buckets, levels, now));
+        return HistoryAssembly.assemble(q, poolIds, recorded, levels, now);
     }
 
     /** Who was denied (see {@link DenialReport}); ORGANIZATION_NOT_FOUND for a pool the account lacks. */
     public Decision<List<DenialRow>> denialReport(DenialQuery q, Instant now) {
-        Decision<List<DenialRow>> unknown = unknownPool(q.poolId());
-        if (unknown != null) {
-            return unknown;
+        Decision<HistoryAssembly.Window> w = denialWindow(q, now);
+        if (w instanceof Decision.Denied<HistoryAssembly.Window> no) {
+            return no.cast();
         }
-        HistoryAssembly.Window w = DenialReport.window(q, now);
-        return Decision.granted(DenialReport.assemble(q, denials.counts(w.step(), w.firstMillis()), now));
+        return Decision.granted(DenialReport.assemble(q, denials.counts(w.value().step(), w.value().firstMillis()), now));
+    }
+
+    /** The buckets the denial report of {@code q} covers; ORGANIZATION_NOT_FOUND for a pool the account lacks. */
+    public Decision<HistoryAssembly.Window> denialWindow(DenialQuery q, Instant now) {
+        Decision<HistoryAssembly.Window> unknown = unknownPool(q.poolId());
+        return unknown != null ? unknown : Decision.granted(DenialReport.window(q, now));
     }
 
     private <T> Decision<T> unknownPool(String poolId) {

@@ -15,6 +15,7 @@ import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.Refusals;
 import io.licensebroker.broker.core.StoreUnavailableException;
 import io.licensebroker.broker.core.Subscription;
+import io.licensebroker.broker.core.UsageHistory;
 import io.licensebroker.broker.store.memory.EventEncoding;
 
 import java.security.SecureRandom;
@@ -286,13 +287,22 @@ final class AccountConfigs {
         Map<String, Long> sizesBefore = product == null ? Map.of() : ledger.poolSizes(product);
         LicenseModel modelBefore = product == null || ledger.subscription(product) == null ? null : ledger.model(product);
         Effects effects = new Effects();
-        Decision<T> decision = verb.decide(ledger, effects);
+        // The configuration's own counts (seats) change with the change: their history goes with it.
+        List<UsageHistory.LevelChange> levels = new ArrayList<>();
+        ledger.history().mirror(levels::add);
+        Decision<T> decision;
+        try {
+            decision = verb.decide(ledger, effects);
+        } finally {
+            ledger.history().mirror(null);
+        }
         if (!decision.isGranted() || (events.isEmpty() && effects.endMachine == null)) {
             // Decided from one consistent read; nothing to write.
             return completedFuture(new Outcome<>(decision, null));
         }
         ObjectNode req = applyRequest(accountId, observed.config().version(), ledger, events, effects, product, sizesBefore,
                 modelBefore, pools);
+        RedisHistory.levels(req, ledger, levels);
         if (product != null) {
             ObjectNode count = req.putObject("count").put("product", product);
             pools.forEach(count.putArray("pools")::add);

@@ -15,7 +15,10 @@ package io.licensebroker.broker.store.redis;
  * session; {@code lz} sessions by lease end; {@code sl} sessions by id; {@code rq} idempotency
  * keys; {@code t:<session>} tombstones; {@code op:<id>} kept replies of changes; {@code pa:<product>:<pool>}
  * live floating activations per pool (sessions on seats: they count in no pool, their seats do);
- * {@code sa} seat (product, user) -> its live floating activation.
+ * {@code sa} seat (product, user) -> its live floating activation; the usage history
+ * ({@link RedisHistory}, history_lib.lua): {@code hc:<product>:<pool>} each step's bucket in
+ * progress, {@code hb<step>:<product>:<pool>:<group>} closed buckets, {@code hw<step>:<start>}
+ * who was denied; they expire by themselves.
  */
 final class Keys {
     private static final String GLOBAL = "lb:{@g}:";

@@ -58,7 +58,8 @@ import java.util.function.Supplier;
  * script only if the version and the change's counter guards still hold ({@link AccountConfigs});
  * acquire, renew, release, terminate and expiry are small scripts over session and counter keys
  * ({@link RedisSessions}, {@link LeaseReaper}); seats are configuration, and a floating activation a
- * lease ({@link RedisSeats}). Each runs atomically on the account's slot, with
+ * lease ({@link RedisSeats}); the usage history is counted inside the scripts that change in_use
+ * ({@link RedisHistory}). Each runs atomically on the account's slot, with
  * named arguments and replies ({@link ScriptRunner}). Keys are laid out in {@link Keys}.
  *
  * <p>Time: with {@link TimeSource#SERVER} (production) leases, expiry and every other "now" of a
@@ -94,6 +95,7 @@ public final class RedisStore implements LicenseStore {
     private final RedisSeats seats;
     private final RedisMachines machines;
     private final RedisCredentials credentials;
+    private final RedisHistory history;
     private final Cache<String, String> organizationAccounts = Caffeine.newBuilder().maximumSize(100_000).build();
 
     private RedisStore(RedisLink link, RedisStoreOptions options) {
@@ -106,6 +108,7 @@ public final class RedisStore implements LicenseStore {
         this.seats = new RedisSeats(scripts, configs, reaper);
         this.machines = new RedisMachines(configs);
         this.credentials = new RedisCredentials(link, scripts, configs);
+        this.history = new RedisHistory(scripts, configs);
     }
 
     /**
@@ -354,7 +357,8 @@ public final class RedisStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Session>> acquire(String accountId, AcquireRequest request) {
-        return sessions.acquire(accountId, request);
+        return sessions.acquire(accountId, request).thenCompose(d -> history.counted(accountId, d, request.product(),
+                request.userId(), null, request.now()));
     }
 
     @Override
@@ -382,15 +386,14 @@ public final class RedisStore implements LicenseStore {
         return sessions.session(accountId, sessionId);
     }
 
-    // TEMPORARY until the Redis side of the usage history (issue 13) lands: fails plainly, never a wrong answer.
     @Override
     public CompletionStage<Decision<List<UsageSeries>>> usageHistory(String accountId, HistoryQuery query, Instant now) {
-        return CompletableFuture.failedFuture(new UnsupportedOperationException("usage history is not recorded on Redis yet"));
+        return history.usageHistory(accountId, query, now);
     }
 
     @Override
     public CompletionStage<Decision<List<DenialRow>>> denialReport(String accountId, DenialQuery query, Instant now) {
-        return CompletableFuture.failedFuture(new UnsupportedOperationException("denial reports are not recorded on Redis yet"));
+        return history.denialReport(accountId, query, now);
     }
 
     /** See {@link LeaseReaper}. With {@link TimeSource#SERVER} "ran out" is by the Redis server's clock. */
@@ -425,7 +428,8 @@ public final class RedisStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<LicensedUser>> grantLicense(String accountId, String product, String userId, String poolId, Instant now) {
-        return seats.grant(accountId, product, userId, poolId, now);
+        return seats.grant(accountId, product, userId, poolId, now)
+                .thenCompose(d -> history.counted(accountId, d, product, userId, poolId, now));
     }
 
     @Override
@@ -451,7 +455,8 @@ public final class RedisStore implements LicenseStore {
 
     @Override
     public CompletionStage<Decision<Activation>> activate(String accountId, ActivationRequest request) {
-        return seats.activate(accountId, request);
+        return seats.activate(accountId, request).thenCompose(d -> history.counted(accountId, d, request.product(),
+                request.userId(), null, request.now()));
     }
 
     @Override

@@ -18,19 +18,24 @@ record Script(String name, String body, String sha) {
     private static final String SESSIONS_LIB = "sessions_lib";
     /** What the rules need counted, for the scripts that read it for a decision. */
     private static final String COUNTS_LIB = "counts_lib";
+    /** Usage history upkeep, for the scripts that change in_use (and so for every user of SESSIONS_LIB). */
+    private static final String HISTORY_LIB = "history_lib";
 
     static final Script ACCOUNT_CREATE = account("account_create");
     static final Script OBSERVE = account("observe", COUNTS_LIB);
-    static final Script APPLY = account("apply", COUNTS_LIB, SESSIONS_LIB);
-    static final Script ACQUIRE = account("acquire", SESSIONS_LIB);
-    static final Script ACTIVATE = account("activate", SESSIONS_LIB);
+    static final Script APPLY = account("apply", COUNTS_LIB, HISTORY_LIB, SESSIONS_LIB);
+    static final Script ACQUIRE = account("acquire", HISTORY_LIB, SESSIONS_LIB);
+    static final Script ACTIVATE = account("activate", HISTORY_LIB, SESSIONS_LIB);
     static final Script ACTIVATIONS = account("activations");
-    static final Script RENEW = account("renew", SESSIONS_LIB);
-    static final Script RELEASE = account("release", SESSIONS_LIB);
-    static final Script REAP = account("reap", SESSIONS_LIB);
-    static final Script SESSIONS = account("sessions", SESSIONS_LIB);
-    static final Script SESSION = account("session", SESSIONS_LIB);
+    static final Script RENEW = account("renew", HISTORY_LIB, SESSIONS_LIB);
+    static final Script RELEASE = account("release", HISTORY_LIB, SESSIONS_LIB);
+    static final Script REAP = account("reap", HISTORY_LIB, SESSIONS_LIB);
+    static final Script SESSIONS = account("sessions", HISTORY_LIB, SESSIONS_LIB);
+    static final Script SESSION = account("session", HISTORY_LIB, SESSIONS_LIB);
     static final Script SESSION_KEY = account("session_key");
+    static final Script HISTORY = account("history", HISTORY_LIB);
+    static final Script HISTORY_DENIED = account("history_denied", HISTORY_LIB);
+    static final Script DENIALS = account("denials", HISTORY_LIB);
     static final Script ORG_RESERVE = global("global_org_reserve");
     static final Script CREDENTIAL_ADD = global("global_credential_add");
     static final Script DUE = global("global_due");
@@ -41,6 +46,10 @@ record Script(String name, String body, String sha) {
     private static Script account(String name, String... libraries) {
         StringBuilder body = new StringBuilder(resource("common")).append('\n');
         for (String library : libraries) {
+            if (library.equals(HISTORY_LIB)) {
+                // The steps as the core defines them, so that retention is written once (HistoryStep).
+                body.append("local HIST = cjson.decode([[").append(RedisHistory.STEPS_JSON).append("]])\n");
+            }
             body.append(resource(library)).append('\n');
         }
         return of(name, body.append("return finish(function()\n").append(resource(name)).append("\nend)\n").toString());

@@ -13,6 +13,7 @@ import io.licensebroker.broker.core.LicensedUser;
 import io.licensebroker.broker.core.Organization;
 import io.licensebroker.broker.core.Page;
 import io.licensebroker.broker.core.PoolRow;
+import io.licensebroker.broker.core.HistoryStep;
 import io.licensebroker.broker.core.Seat;
 import io.licensebroker.broker.core.SeatQuery;
 import io.licensebroker.broker.core.Session;
@@ -266,6 +267,10 @@ class SeatStoresAgreeTest {
                 pages("licensed users of " + p, t -> s -> s.store().licensedUsers(A, new SeatQuery(p, pool, null, size, t), now));
                 String user = rnd.nextInt(3) == 0 ? pick(users) : null;
                 pages("activations of " + p + " by " + user, t -> s -> s.store().activations(A, new SeatQuery(p, null, user, size, t), now));
+                for (HistoryStep step : HistoryStep.values()) {
+                    same("usage history of " + p + " by " + step, s -> s.store().usageHistory(A, HistoryAnswers.wholeRun(p, step, now), now));
+                }
+                same("denial report of " + p, s -> s.store().denialReport(A, HistoryAnswers.deniedInRun(p, now), now));
             }
             String token = null;
             do {
@@ -323,6 +328,10 @@ class SeatStoresAgreeTest {
             }
             if (v instanceof Decision.Denied<?> d) {
                 return Decision.denied(d.reason(), replaceOrgIds(s, d.detail()), d.field());
+            }
+            Object history = HistoryAnswers.normalized(v, id -> org(s, id));
+            if (history != null) {
+                return history;
             }
             if (v instanceof List<?> list) {
                 return list.stream().map(x -> normalize(s, x)).toList();

@@ -3,6 +3,7 @@ package io.licensebroker.broker.store.redis;
 import io.licensebroker.broker.core.Account;
 import io.licensebroker.broker.core.AcquireRequest;
 import io.licensebroker.broker.core.Decision;
+import io.licensebroker.broker.core.HistoryStep;
 import io.licensebroker.broker.core.Ids;
 import io.licensebroker.broker.core.LicenseStore;
 import io.licensebroker.broker.core.LicenseUsage;
@@ -48,7 +49,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * (the reference), {@link RedisStore} on one redis-server and {@link RedisStore} on a 3-master
  * Redis Cluster. After every step the WHOLE answers must be equal: the step's Decision (granted
  * value, or reason + detail text + field), and for both accounts the usage table, every page of a
- * session listing and of a random filtered one, machines, organizations, users and policy.
+ * session listing and of a random filtered one, machines, organizations, users, policy, and the
+ * usage history at every step and the denial report since the start (section 7).
  *
  * <p>Every choice (ids, names, request ids, times) comes from the seed: a failure names seed and
  * step; {@code -Dmodel.seed=N} replays it. What is compared is normalized in two ways only: the
@@ -277,12 +279,22 @@ class StoresAgreeTest {
             same("policy of " + a, s -> s.store.policy(a));
             sameValue("users of " + a, s -> join(s.store.users(a)).map(list -> list.stream()
                     .sorted(Comparator.comparing(User::userId)).toList()));
+            history(a);
             pages(a, new SessionQuery(null, null, null, null, 7, null));
             // a filtered listing, with the filter and page size from the seed
             int filter = rnd.nextInt(4);
             String pool = filter != 0 ? null : rnd.nextBoolean() || orgs.isEmpty() ? a : "#" + rnd.nextInt(orgs.size());
             pages(a, new SessionQuery(filter == 3 ? (rnd.nextBoolean() ? KRE : "KSE") : null, pool,
                     filter == 1 ? pick(users) : null, filter == 2 ? pick(machines) : null, 1 + rnd.nextInt(5), null));
+        }
+
+        /** The usage history at every step and the denial report, over the whole run (section 7). */
+        void history(String a) {
+            Instant now = now();
+            for (HistoryStep step : HistoryStep.values()) {
+                same("usage history of " + a + " by " + step, s -> s.store.usageHistory(a, HistoryAnswers.wholeRun(KRE, step, now), now));
+            }
+            same("denial report of " + a, s -> s.store.denialReport(a, HistoryAnswers.deniedInRun(KRE, now), now));
         }
 
         /** Every page of {@code q} (a pool "#k" is the k-th organization, in each store's ids). */
@@ -344,6 +356,10 @@ class StoresAgreeTest {
             }
             if (v instanceof Decision.Denied<?> d) {
                 return Decision.denied(d.reason(), replaceOrgIds(s, d.detail()), d.field());
+            }
+            Object history = HistoryAnswers.normalized(v, id -> org(s, id));
+            if (history != null) {
+                return history;
             }
             if (v instanceof List<?> list) {
                 return list.stream().map(x -> normalize(s, x)).toList();

@@ -2,7 +2,12 @@ package io.licensebroker.broker.store.redis;
 
 import io.grpc.StatusRuntimeException;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
+import com.google.protobuf.Timestamp;
 import io.licensebroker.proto.v1.AcquireSessionResponse;
+import io.licensebroker.proto.v1.GetUsageHistoryRequest;
+import io.licensebroker.proto.v1.GetUsageHistoryResponse;
+import io.licensebroker.proto.v1.UsagePoint;
+import io.licensebroker.proto.v1.UsageSeries;
 import io.licensebroker.proto.v1.LicenseUsage;
 import io.licensebroker.proto.v1.PoolRow;
 import io.licensebroker.proto.v1.RenewSessionRequest;
@@ -27,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Two broker nodes (real gRPC servers) on one Redis: exact quotas under concurrent acquires spread
- * over both, the same usage from either, configuration changes on one node obeyed at once by the
+ * over both, the same usage and usage history from either, configuration changes on one node obeyed at once by the
  * other, and a stopped node's sessions reclaimed by the survivor.
  */
 class TwoNodesOnOneRedisTest {
@@ -66,7 +71,26 @@ class TwoNodesOnOneRedisTest {
                 assertEquals(0, row.getAvailable(), "every pool is used up: " + row);
             }
             assertEquals(50, fromFirst.getRowsList().stream().mapToLong(PoolRow::getInUse).sum());
+            // The usage history (section 7) is the same from either node, with the peaks of the
+            // combined load: every pool full, every grant and refusal of both nodes counted once.
+            GetUsageHistoryResponse history = history(0, account.account());
+            assertEquals(history, history(1, account.account()), "round " + round + ": history is the same whichever node is asked");
+            for (PoolRow row : fromFirst.getRowsList()) {
+                UsageSeries series = history.getSeriesList().stream().filter(s -> s.getPoolId().equals(row.getPoolId())).findFirst().orElseThrow();
+                assertEquals(row.getPool(), series.getPointsList().stream().mapToLong(UsagePoint::getPeakInUse).max().orElse(0), row.getPoolId());
+            }
+            List<UsagePoint> points = history.getSeriesList().stream().flatMap(s -> s.getPointsList().stream()).toList();
+            assertEquals(50, points.stream().mapToLong(UsagePoint::getGranted).sum());
+            assertEquals(190, points.stream().mapToLong(UsagePoint::getDenied).sum());
         }
+    }
+
+    /** Today's and tomorrow's history by day: the whole load, whichever minute or hour it fell in. */
+    private GetUsageHistoryResponse history(int node, String account) {
+        long today = java.time.Instant.now().getEpochSecond() / 86_400 * 86_400;
+        return nodes.admin(node).getUsageHistory(GetUsageHistoryRequest.newBuilder().setAccountId(account).setProduct("KRE")
+                .setStartTime(Timestamp.newBuilder().setSeconds(today)).setEndTime(Timestamp.newBuilder().setSeconds(today + 2 * 86_400))
+                .setStep(com.google.protobuf.Duration.newBuilder().setSeconds(86_400)).build());
     }
 
     @Test
