@@ -12,11 +12,8 @@
 --   hash "hw<c>:<start>": who was denied in that bucket of step c (HIST.who_steps): fields
 --     "n\n<product>\n<pool>\n<user>\n<reason>" the count and "t\n..." the latest time; at most
 --     HIST.who_max users a bucket, further ones count as HIST.who_other. Expires with its retention.
--- HIST.steps: [{code, ms (length), group (ms: one "hb" hash's span), keep (retention, ms)}].
-
-local function bucket_start(ms)
-  return NOW - (NOW % ms)
-end
+-- HIST.steps: [{code, ms (length), group (ms: one "hb" hash's span), keep (retention, ms), and the
+-- names of its fields in "hc:" (s, l, p, e, g, d)}]; HIST.read: the fields hist_record reads.
 
 -- Sets a key's expiry to when its newest content (ending at `until_ms`) leaves a retention of
 -- `keep` ms: relative to NOW, so that the caller's clock (tests) and the server's agree.
@@ -30,25 +27,24 @@ end
 
 -- Moves step st's bucket in progress (from `all`, the pool's HGETALL as a table) to its group hash.
 local function hist_archive(product, pool, st, all)
-  local c = st.code
-  local start = tonumber(all[c .. 's'])
+  local start = tonumber(all[st.s])
   if start + st.ms + st.keep <= NOW then
     return -- already past its retention
   end
   local group = start - (start % st.group)
   local denied, any = {}, false
-  local prefix = c .. 'd:'
+  local prefix = st.d
   for f, v in pairs(all) do
     if string.sub(f, 1, #prefix) == prefix then
       denied[string.sub(f, #prefix + 1)] = v
       any = true
     end
   end
-  local b = {l = all[c .. 'l'], p = all[c .. 'p'], e = all[c .. 'e'], g = all[c .. 'g'] or '0'}
+  local b = {l = all[st.l], p = all[st.p], e = all[st.e], g = all[st.g] or '0'}
   if any then
     b.d = denied
   end
-  local hb = key('hb' .. c .. ':' .. product .. ':' .. pool .. ':' .. str(group))
+  local hb = key('hb' .. st.code .. ':' .. product .. ':' .. pool .. ':' .. str(group))
   redis.call('HSET', hb, str(start), cjson.encode(b))
   hist_expire(hb, group + st.group, st.keep)
 end
@@ -65,26 +61,20 @@ end
 -- Counts, in every step's bucket in progress of the pool, a change of its in_use from `before` to
 -- `after` (equal for a denial), a grant when `grant`, a denial for `reason` when given. A bucket
 -- that has passed is archived first; a call dated before the bucket in progress counts in it.
+-- The common case (no step has passed) is two commands: one HMGET, one HSET.
 local function hist_record(product, pool, before, after, grant, reason)
   local hc = key('hc:' .. product .. ':' .. pool)
-  local fields = {}
-  for _, st in ipairs(HIST.steps) do
-    fields[#fields + 1] = st.code .. 's'
-    fields[#fields + 1] = st.code .. 'p'
-    fields[#fields + 1] = st.code .. 'g'
-  end
-  local cur = redis.call('HMGET', hc, unpack(fields))
-  local set, drop, all, rolled = {}, {}, nil, false
+  local cur = redis.call('HMGET', hc, unpack(HIST.read))
+  local set, n, drop, all, rolled = {}, 0, {}, nil, false
   for i, st in ipairs(HIST.steps) do
-    local c = st.code
-    local start = bucket_start(st.ms)
+    local start = NOW - (NOW % st.ms)
     local s, p, g = cur[3 * i - 2], cur[3 * i - 1], cur[3 * i]
     if not s or start > tonumber(s) then
       if s then
         all = all or hgetall(hc)
         hist_archive(product, pool, st, all)
         for f, _ in pairs(all) do
-          if string.sub(f, 1, #c + 2) == c .. 'd:' then
+          if string.sub(f, 1, #st.d) == st.d then
             drop[#drop + 1] = f
           end
         end
@@ -94,21 +84,20 @@ local function hist_record(product, pool, before, after, grant, reason)
       if after > peak then
         peak = after
       end
-      for _, v in ipairs({c .. 's', str(start), c .. 'l', str(before), c .. 'p', str(peak), c .. 'e', str(after)}) do
-        set[#set + 1] = v
-      end
-      set[#set + 1] = c .. 'g'
-      set[#set + 1] = grant and '1' or '0'
+      set[n + 1], set[n + 2], set[n + 3], set[n + 4] = st.s, str(start), st.l, str(before)
+      set[n + 5], set[n + 6], set[n + 7], set[n + 8] = st.p, str(peak), st.e, str(after)
+      set[n + 9], set[n + 10] = st.g, grant and '1' or '0'
+      n = n + 10
     else
       if after > tonumber(p) then
-        set[#set + 1] = c .. 'p'
-        set[#set + 1] = str(after)
+        set[n + 1], set[n + 2] = st.p, str(after)
+        n = n + 2
       end
-      set[#set + 1] = c .. 'e'
-      set[#set + 1] = str(after)
+      set[n + 1], set[n + 2] = st.e, str(after)
+      n = n + 2
       if grant then
-        set[#set + 1] = c .. 'g'
-        set[#set + 1] = str(num(g) + 1)
+        set[n + 1], set[n + 2] = st.g, str(num(g) + 1)
+        n = n + 2
       end
     end
   end
@@ -118,13 +107,13 @@ local function hist_record(product, pool, before, after, grant, reason)
   redis.call('HSET', hc, unpack(set))
   if reason then
     for _, st in ipairs(HIST.steps) do
-      redis.call('HINCRBY', hc, st.code .. 'd:' .. reason, 1)
+      redis.call('HINCRBY', hc, st.d .. reason, 1)
     end
   end
   if rolled then
     -- The pool's newest buckets outlive its last change by the longest retention.
     local last = HIST.steps[#HIST.steps]
-    hist_expire(hc, bucket_start(last.ms) + last.ms, last.keep)
+    hist_expire(hc, NOW - (NOW % last.ms) + last.ms, last.keep)
   end
 end
 
@@ -141,7 +130,7 @@ local function hist_denied(product, pool, user, reason, level)
   local other = product .. '\n' .. pool .. '\n' .. HIST.who_other .. '\n' .. reason
   for _, st in ipairs(HIST.steps) do
     if HIST.who_steps[st.code] then
-      local start = bucket_start(st.ms)
+      local start = NOW - (NOW % st.ms)
       local hw = key('hw' .. st.code .. ':' .. str(start))
       local counted = rest
       -- Two fields a (pool, user, reason): the bound counts them in pairs.

@@ -44,8 +44,12 @@ import static java.util.concurrent.CompletableFuture.completedFuture;
  */
 final class RedisHistory {
     private static final System.Logger LOG = System.getLogger(RedisHistory.class.getName());
-    /** The steps as history_lib.lua takes them (HIST): code, length, one group hash's span, retention. */
-    static final String STEPS_JSON = stepsJson();
+    /**
+     * The steps as history_lib.lua takes them (HIST): code, length, one group hash's span,
+     * retention; who-was-denied's steps and bound. A Lua table constructor, not JSON: every call
+     * of a session script runs it, and decoding JSON there cost more than the history's own commands.
+     */
+    static final String STEPS_LUA = stepsLua();
 
     private final ScriptRunner scripts;
     private final AccountConfigs configs;
@@ -72,17 +76,21 @@ final class RedisHistory {
         };
     }
 
-    private static String stepsJson() {
-        ObjectNode hist = ScriptRunner.request();
-        ArrayNode steps = hist.putArray("steps");
-        ObjectNode who = hist.putObject("who_steps");
+    private static String stepsLua() {
+        StringBuilder lua = new StringBuilder("local HIST = {steps = {");
+        StringBuilder read = new StringBuilder();
         for (HistoryStep step : HistoryStep.values()) {
-            steps.addObject().put("code", code(step)).put("ms", step.millis()).put("group", group(step).toMillis())
-                    .put("keep", step.retention().toMillis());
+            String c = code(step);
+            // The hash fields of the step's bucket in progress, named once here rather than built on every call.
+            lua.append(String.format("{code = '%s', ms = %d, group = %d, keep = %d, s = '%ss', l = '%sl', p = '%sp', e = '%se', "
+                    + "g = '%sg', d = '%sd:'}, ", c, step.millis(), group(step).toMillis(), step.retention().toMillis(), c, c, c, c, c, c));
+            read.append(String.format("'%ss', '%sp', '%sg', ", c, c, c));
         }
-        DenialReport.STEPS.forEach(step -> who.put(code(step), true));
-        hist.put("who_max", DenialReport.MAX_KEYS_PER_BUCKET).put("who_other", DenialReport.OTHER_USERS);
-        return hist.toString();
+        lua.append("}, read = {").append(read).append("}, who_steps = {");
+        DenialReport.STEPS.forEach(step -> lua.append(code(step)).append(" = true, "));
+        // OTHER_USERS is a plain token ('*'): no quoting needed in a Lua string.
+        return lua.append("}, who_max = ").append(DenialReport.MAX_KEYS_PER_BUCKET).append(", who_other = '")
+                .append(DenialReport.OTHER_USERS).append("'}\n").toString();
     }
 
     // ---------------------------------------------------------------- recording

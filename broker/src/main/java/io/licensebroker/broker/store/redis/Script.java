@@ -48,7 +48,7 @@ record Script(String name, String body, String sha) {
         for (String library : libraries) {
             if (library.equals(HISTORY_LIB)) {
                 // The steps as the core defines them, so that retention is written once (HistoryStep).
-                body.append("local HIST = cjson.decode([[").append(RedisHistory.STEPS_JSON).append("]])\n");
+                body.append(RedisHistory.STEPS_LUA);
             }
             body.append(resource(library)).append('\n');
         }
