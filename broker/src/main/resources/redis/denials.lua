@@ -4,12 +4,7 @@
 if not account_exists() then
   return NO_ACCOUNT
 end
-local st = nil
-for _, s in ipairs(HIST.steps) do
-  if s.code == REQ.step then
-    st = s
-  end
-end
+local st = hist_step(REQ.step)
 local buckets = {}
 local s = tonumber(REQ.first)
 while s < tonumber(REQ['end']) do

@@ -5,12 +5,7 @@
 if not account_exists() then
   return NO_ACCOUNT
 end
-local st = nil
-for _, s in ipairs(HIST.steps) do
-  if s.code == REQ.step then
-    st = s
-  end
-end
+local st = hist_step(REQ.step)
 local first, last = tonumber(REQ.first), tonumber(REQ['end'])
 local pools = {}
 for _, pool in ipairs(REQ.pools) do

@@ -49,6 +49,16 @@ local function hist_archive(product, pool, st, all)
   hist_expire(hb, group + st.group, st.keep)
 end
 
+-- The step of a code ('m', 'h', 'd'), for the scripts that read a step's buckets.
+local function hist_step(code)
+  for _, st in ipairs(HIST.steps) do
+    if st.code == code then
+      return st
+    end
+  end
+  error('no history step ' .. tostring(code))
+end
+
 local function hgetall(k)
   local flat = redis.call('HGETALL', k)
   local t = {}

@@ -12,13 +12,12 @@ class RedisClusterUsageHistoryContractTest extends UsageHistoryContractTest {
 
     @Override
     protected LicenseStore newStore(MutableClock clock) {
-        CLUSTER.fixture().flushAll();
-        return RedisStore.connect(RedisStoreContractTest.options(CLUSTER.fixture().seeds()));
+        return CLUSTER.emptyStore();
     }
 
     @Override
     protected LicenseStore restarted() {
         store.close();
-        return RedisStore.connect(RedisStoreContractTest.options(CLUSTER.fixture().seeds()));
+        return CLUSTER.connect();
     }
 }

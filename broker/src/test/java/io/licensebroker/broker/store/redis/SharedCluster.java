@@ -21,6 +21,22 @@ final class SharedCluster implements BeforeAllCallback, AfterAllCallback {
         return cluster;
     }
 
+    /** A store on this cluster, emptied first, with the contract suites' options; fails unless it connected in cluster mode. */
+    RedisStore emptyStore() {
+        cluster.flushAll();
+        return connect();
+    }
+
+    /** A store on this cluster as it is (another node, or a restarted one). */
+    RedisStore connect() {
+        RedisStore store = RedisStore.connect(RedisStoreContractTest.options(cluster.seeds()));
+        if (!store.isCluster()) {
+            store.close();
+            throw new AssertionError("a comma list of seeds must connect in cluster mode");
+        }
+        return store;
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) {
         cluster = RedisClusterFixture.start(RedisStoreContractTest.tempDir(name), 3);
