@@ -11,13 +11,16 @@ import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
 import io.grpc.StatusRuntimeException;
+import io.licensebroker.broker.core.Ids;
 import io.licensebroker.testkit.Await;
 import io.licensebroker.testkit.RedisServer;
 import io.licensebroker.proto.v1.AcquireSessionRequest;
 import io.licensebroker.proto.v1.LicenseUsage;
+import io.licensebroker.proto.v1.ListSessionsRequest;
 import io.licensebroker.proto.v1.PoolRow;
 import io.licensebroker.proto.v1.ReleaseSessionRequest;
 import io.licensebroker.proto.v1.RenewSessionRequest;
+import io.licensebroker.proto.v1.Session;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,9 +28,14 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -46,10 +54,12 @@ import java.util.function.Supplier;
  * there and renewable, and once every call is settled in_use is exactly the sessions the agents
  * hold (nothing half-applied, nothing granted twice), with the invariant on every row.
  *
- * <p>{@code -Dredis.faults=N} sets how many faults of each kind are injected (default 3).
+ * <p>{@code -Dredis.faults=N} sets how many faults of each kind are injected (default 3),
+ * {@code -Dredis.faults.agents=N} how many agents run (default 4). A mismatch names each session no
+ * agent holds with its agent's last calls and the fault times, so a rare failure can be explained.
  */
 class RedisFaultsTest {
-    private static final int AGENTS = 4;
+    private static final int AGENTS = Integer.getInteger("redis.faults.agents", 4);
     private static final int HELD_PER_AGENT = 5;
     private static final Duration REDIS_TIMEOUT = Duration.ofMillis(500);
     /** A failing call may take the Redis timeout plus scheduling noise on a loaded 2-core machine; a hang takes far longer. */
@@ -67,6 +77,10 @@ class RedisFaultsTest {
     private final AtomicInteger answeredCalls = new AtomicInteger();
     private final List<String> problems = new ArrayList<>();
     private final AtomicInteger releasesAppliedTwice = new AtomicInteger();
+    /** Per machine, what its agent asked and was answered (ms since the start), for a failure message. */
+    private final Map<String, List<String>> events = new ConcurrentHashMap<>();
+    private final long startNanos = System.nanoTime();
+    private final List<String> faultTimes = new CopyOnWriteArrayList<>();
 
     @AfterEach
     void stop() {
@@ -128,10 +142,12 @@ class RedisFaultsTest {
                 int answered = answeredCalls.get();
                 Await.until(Duration.ofSeconds(30), () -> answeredCalls.get() >= answered + CALLS_TO_RECOVER, () -> "load before " + fault);
                 int failedBefore = failedCalls.get();
+                faultTimes.add(at() + " on");
                 Recovery recovery = inject.get();
                 // The fault is on while calls fail; then it ends and the same nodes must serve again.
                 Await.until(Duration.ofSeconds(30), () -> failedCalls.get() >= failedBefore + AGENTS, () -> "calls failing during " + fault);
                 recovery.run();
+                faultTimes.add(at() + " off");
                 int afterFault = answeredCalls.get();
                 Await.until(Duration.ofSeconds(30), () -> answeredCalls.get() >= afterFault + CALLS_TO_RECOVER,
                         () -> "the nodes serve again after " + fault + " without a restart");
@@ -164,7 +180,8 @@ class RedisFaultsTest {
             LicenseUsage usage = nodes.usage(n, account.account());
             assertEquals(List.of(), GrpcTortureTest.violations(usage), fault + ": " + usage);
             assertEquals(live, usage.getRowsList().stream().mapToLong(PoolRow::getInUse).sum(),
-                    "in_use equals the sessions the agents hold after " + fault + ": " + usage);
+                    () -> "in_use equals the sessions the agents hold after " + fault + " " + faultTimes + "; sessions no agent holds: "
+                            + unheld(account.account(), held) + "; " + usage);
         }
         Duration maxFailing = Duration.ofNanos(maxFailingLatencyNanos.get());
         System.out.printf("RedisFaultsTest: %d x %s under load; %d calls failed (slowest %d ms, bound %d ms), %d answered;"
@@ -183,6 +200,8 @@ class RedisFaultsTest {
 
     private void agentLoop(int agent, String key, List<String> mine, Random random, AtomicBoolean running) {
         int node = agent % 2;
+        List<String> log = new ArrayList<>();
+        events.put("m-" + agent, log);
         long requests = 0;
         while (running.get()) {
             if (mine.size() < HELD_PER_AGENT && (mine.isEmpty() || random.nextBoolean())) {
@@ -192,10 +211,13 @@ class RedisFaultsTest {
                 while (true) {
                     long start = System.nanoTime();
                     try {
-                        mine.add(nodes.agent(node, key).withDeadlineAfter(10, TimeUnit.SECONDS).acquireSession(request).getSessionId());
+                        String granted = nodes.agent(node, key).withDeadlineAfter(10, TimeUnit.SECONDS).acquireSession(request).getSessionId();
+                        mine.add(granted);
+                        log.add(at() + " " + request.getRequestId() + " granted " + Ids.sessionName(granted));
                         answeredCalls.incrementAndGet();
                         break;
                     } catch (StatusRuntimeException e) {
+                        log.add(at() + " " + request.getRequestId() + " " + e.getStatus().getCode());
                         if (failed(e, start)) {
                             continue;
                         }
@@ -214,6 +236,7 @@ class RedisFaultsTest {
                         // released=false is fine only for a repeat: the cut first attempt may have been applied.
                         boolean released = nodes.agent(node, key).withDeadlineAfter(10, TimeUnit.SECONDS)
                                 .releaseSession(ReleaseSessionRequest.newBuilder().setSessionId(session).build()).getReleased();
+                        log.add(at() + " release " + Ids.sessionName(session) + " " + released);
                         if (!released && !repeat) {
                             // Lettuce re-sends a command that was in flight when the connection dropped once it
                             // reconnects; if Redis had applied the release, the re-send must still answer what
@@ -224,6 +247,7 @@ class RedisFaultsTest {
                         answeredCalls.incrementAndGet();
                         break;
                     } catch (StatusRuntimeException e) {
+                        log.add(at() + " release " + Ids.sessionName(session) + " " + e.getStatus().getCode());
                         if (failed(e, start)) {
                             continue;
                         }
@@ -233,6 +257,27 @@ class RedisFaultsTest {
                 }
             }
         }
+    }
+
+    private long at() {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    }
+
+    /** The broker's live sessions that no agent holds, for a failure message: which calls made them. */
+    private List<String> unheld(String account, List<List<String>> held) {
+        Set<String> names = new HashSet<>();
+        held.forEach(mine -> mine.forEach(s -> names.add(Ids.sessionName(s))));
+        List<String> out = new ArrayList<>();
+        for (Session s : nodes.admin(0).listSessions(
+                ListSessionsRequest.newBuilder().setAccountId(account).setPageSize(1000).build()).getSessionsList()) {
+            if (!names.contains(Ids.sessionName(s.getSessionId()))) {
+                List<String> log = events.getOrDefault(s.getMachineId(), List.of());
+                out.add(s.getSessionId() + " (machine " + s.getMachineId() + ", pool " + s.getPoolId() + ", started "
+                        + s.getStartedAt().getSeconds() + "." + s.getStartedAt().getNanos() / 1_000_000 + "; its agent's last calls: "
+                        + log.subList(Math.max(0, log.size() - 40), log.size()) + ")");
+            }
+        }
+        return out;
     }
 
     /** True for a call cut by the fault (to be repeated); records how long it took to fail. */
