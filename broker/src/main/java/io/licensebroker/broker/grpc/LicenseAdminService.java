@@ -7,7 +7,6 @@ import io.licensebroker.broker.core.PolicySettings;
 import io.licensebroker.broker.core.PoolRow;
 import io.licensebroker.broker.core.Reason;
 import io.licensebroker.broker.core.Scope;
-import io.licensebroker.broker.core.SessionQuery;
 import io.licensebroker.proto.v1.Account;
 import io.licensebroker.proto.v1.RevokeAdminTokenRequest;
 import io.licensebroker.proto.v1.RevokeAdminTokenResponse;
@@ -79,7 +78,8 @@ import java.util.concurrent.CompletionStage;
  * and the caller's right to that account checked; then the remaining fields are validated, and
  * only then the core is called. Nothing changes before every check has passed. Accounts, users
  * and credentials live in {@link AccountAdminHandlers}, the seat RPCs in {@link SeatAdminHandlers},
- * the usage history in {@link HistoryAdminHandlers}.
+ * the usage history in {@link HistoryAdminHandlers}, live sessions, machines and offline licenses in
+ * {@link SessionAdminHandlers}.
  */
 final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
     private final Gate gate;
@@ -87,6 +87,7 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
     private final AccountAdminHandlers accounts;
     private final SeatAdminHandlers seats;
     private final HistoryAdminHandlers history;
+    private final SessionAdminHandlers sessions;
 
     LicenseAdminService(Gate gate) {
         this(gate, SeatObserver.NONE);
@@ -98,6 +99,7 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
         this.accounts = new AccountAdminHandlers(gate);
         this.seats = new SeatAdminHandlers(gate, seatObserver);
         this.history = new HistoryAdminHandlers(gate);
+        this.sessions = new SessionAdminHandlers(gate);
     }
 
     // ---------------------------------------------------------------- accounts and credentials
@@ -346,142 +348,36 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
         });
     }
 
-    // ---------------------------------------------------------------- sessions and machines
+    // ---------------------------------------------------------------- sessions, machines and offline licenses
 
     @Override
     public void listSessions(ListSessionsRequest request, StreamObserver<ListSessionsResponse> out) {
-        gate.admin(out, caller -> {
-            String accountId = Validation.accountId(request.getAccountId());
-            return gate.inScope(caller, accountId, "account_id", scope -> {
-                SessionQuery query = new SessionQuery(
-                        Validation.optionalProduct(request.getProduct()),
-                        Validation.optionalPoolId(request.getPoolId()),
-                        Validation.optionalUserId(request.getUserId()),
-                        Validation.optionalMachineId(request.getMachineId()),
-                        Validation.pageSize(request.getPageSize()),
-                        Validation.pageToken(request.getPageToken()));
-                if (query.poolId() != null && !scope.contains(query.poolId())) {
-                    return Gate.done(Gate.outside("pool " + query.poolId(), scope, "pool_id"));
-                }
-                return service.sessions(accountId, query).thenApply(d -> d.map(page -> {
-                    ListSessionsResponse.Builder b = ListSessionsResponse.newBuilder();
-                    // A subtree's page is the account's page filtered: it may be short, even empty, before the last.
-                    scope.filter(page.sessions(), io.licensebroker.broker.core.Session::poolId).forEach(s -> b.addSessions(Protos.session(s)));
-                    if (page.nextPageToken() != null) {
-                        b.setNextPageToken(page.nextPageToken());
-                    }
-                    return b.build();
-                }));
-            });
-        });
+        sessions.listSessions(request, out);
     }
 
     @Override
     public void terminateSession(TerminateSessionRequest request, StreamObserver<TerminateSessionResponse> out) {
-        Audit audit = Audit.of("TerminateSession");
-        gate.adminChange(out, audit, caller -> {
-            String sessionId = Validation.sessionId(request.getSessionId());
-            audit.target("session_id", sessionId);
-            return gate.inSessionAccount(caller, sessionId, "session_id", account -> {
-                if (account.isEmpty()) {
-                    // Not one of our session ids: no such live session, which is "already ended".
-                    return Gate.done(Decision.granted(terminated(false)));
-                }
-                return service.terminate(sessionId).thenApply(d -> {
-                    // A session id naming an account that does not exist is just as much "no such session".
-                    if (d instanceof Decision.Denied<Boolean> denied && denied.reason() == Reason.ACCOUNT_NOT_FOUND) {
-                        return Decision.granted(terminated(false));
-                    }
-                    if (d.isGranted()) {
-                        audit.target("account_id", account.get()).target("terminated", d.value());
-                    }
-                    return d.map(LicenseAdminService::terminated);
-                });
-            });
-        });
+        sessions.terminateSession(request, out);
     }
 
     @Override
     public void listMachines(ListMachinesRequest request, StreamObserver<ListMachinesResponse> out) {
-        gate.admin(out, caller -> {
-            String accountId = Validation.accountId(request.getAccountId());
-            return gate.inAccount(caller, accountId, "account_id", () -> {
-                String product = Validation.product(request.getProduct());
-                return service.machines(accountId, product).thenApply(d -> d.map(machines -> {
-                    ListMachinesResponse.Builder b = ListMachinesResponse.newBuilder();
-                    machines.forEach(m -> b.addMachines(Protos.machine(m)));
-                    return b.build();
-                }));
-            });
-        });
+        sessions.listMachines(request, out);
     }
 
     @Override
     public void deactivateMachine(DeactivateMachineRequest request, StreamObserver<DeactivateMachineResponse> out) {
-        Audit audit = Audit.of("DeactivateMachine");
-        gate.adminChange(out, audit, caller -> {
-            String accountId = Validation.accountId(request.getAccountId());
-            audit.target("account_id", accountId);
-            return gate.inAccount(caller, accountId, "account_id", () -> {
-                String machineId = Validation.machineId(request.getMachineId());
-                String product = Validation.product(request.getProduct());
-                audit.target("product", product).target("machine_id", machineId);
-                return service.deactivateMachine(accountId, product, machineId).thenApply(d -> {
-                    if (d.isGranted()) {
-                        audit.target("deactivated", d.value());
-                    }
-                    return d.map(done -> DeactivateMachineResponse.newBuilder().setDeactivated(done).build());
-                });
-            });
-        });
+        sessions.deactivateMachine(request, out);
     }
-
-    // ---------------------------------------------------------------- offline licenses
 
     @Override
     public void issueOfflineLicense(IssueOfflineLicenseRequest request, StreamObserver<IssueOfflineLicenseResponse> out) {
-        // The signed file is never audited: it is a bearer credential for the machine.
-        Audit audit = Audit.of("IssueOfflineLicense");
-        gate.adminChange(out, audit, caller -> {
-            String accountId = Validation.accountId(request.getAccountId());
-            audit.target("account_id", accountId);
-            return gate.inAccount(caller, accountId, "account_id", () -> {
-                String product = Validation.product(request.getProduct());
-                String machineId = Validation.machineId(request.getMachineId());
-                audit.target("product", product).target("machine_id", machineId);
-                // Absent: the core picks the longest allowed (60 days, capped by the subscription).
-                Instant expiresAt = request.hasExpiresAt() ? Validation.timestamp(request.getExpiresAt(), "expires_at") : null;
-                String userId = Validation.optionalUserId(request.getUserId());
-                if (userId != null) {
-                    audit.target("user_id", userId);
-                }
-                return service.issueOfflineLicense(accountId, product, machineId, userId, expiresAt).thenApply(d -> {
-                    if (d.isGranted()) {
-                        audit.target("expires_at", d.value().license().expiresAt());
-                    }
-                    return d.map(Protos::issued);
-                });
-            });
-        });
+        sessions.issueOfflineLicense(request, out);
     }
 
-    /**
-     * Any admin of a whole account may check a file it holds (offline licenses are account-wide, so
-     * not an ORGANIZATION_ADMIN). A file that is malformed or whose signature does not
-     * verify is refused INVALID_ARGUMENT INVALID_LICENSE_FILE rather than answered valid=false,
-     * so that every refusal is a status with a reason, like everywhere else.
-     */
     @Override
     public void verifyOfflineLicense(VerifyOfflineLicenseRequest request, StreamObserver<VerifyOfflineLicenseResponse> out) {
-        gate.accountWideAdmin(out, caller -> {
-            byte[] file = Validation.licenseFile(request.getLicenseFile());
-            return service.verifyOfflineLicense(file).thenApply(verified -> {
-                if (!verified.isGranted()) {
-                    throw Errors.invalidLicenseFile("the license file is malformed or its signature does not verify");
-                }
-                return verified.map(Protos::verified);
-            });
-        });
+        sessions.verifyOfflineLicense(request, out);
     }
 
     // ---------------------------------------------------------------- seats ("Licensed Users", "Online Licenses")
@@ -533,7 +429,4 @@ final class LicenseAdminService extends LicenseAdminGrpc.LicenseAdminImplBase {
                 .addAllRows(scope.filter(all.getRowsList(), io.licensebroker.proto.v1.PoolRow::getPoolId)).build();
     }
 
-    private static TerminateSessionResponse terminated(boolean terminated) {
-        return TerminateSessionResponse.newBuilder().setTerminated(terminated).build();
-    }
 }
