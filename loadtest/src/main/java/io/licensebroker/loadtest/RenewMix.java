@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.LongAdder;
  * once, each renewed every third of its lease on a fixed schedule, plus open-loop churn (acquire
  * then release at {@code churnRate}). Open loop on both, timed from each call's intended start, so
  * a slow target shows up as latency instead of as a driver that politely slows down. A renewal
- * that fails (e.g. the lease ran out because the renewal came late) is an error.
+ * that fails is an error; one answered NOT_FOUND (the lease ran out, e.g. because the renewal
+ * came late) also loses its session.
  */
 final class RenewMix {
     /**
@@ -77,8 +78,10 @@ final class RenewMix {
         long filled = System.nanoTime();
         if (progress != null) {
             progress.printf(Locale.ROOT, "%-14s %,d sessions taken in %.1f s%n", name, options.live(), (filled - fillStart) / 1e9);
-            if (filled - fillStart + options.renewEvery().toNanos() > options.leaseTtl().toNanos()) {
-                progress.printf("%-14s warning: taking the sessions took longer than 2/3 of a lease; the first renewals may find them expired%n", name);
+            // Sessions are renewed in the order they were taken, so the oldest waits about the fill's
+            // length for its first renewal: close to a lease and renewals start failing.
+            if (filled - fillStart > options.leaseTtl().toNanos() * 4 / 5) {
+                progress.printf("%-14s warning: taking the sessions took most of a lease; the first renewals may find them expired%n", name);
             }
         }
         long start = System.nanoTime();
@@ -187,10 +190,15 @@ final class RenewMix {
         target.renew(slot % options.agents(), held).whenComplete((v, failure) -> {
             long done = System.nanoTime();
             if (failure != null) {
-                // A session that could not be renewed is gone for the target; it is not renewed again.
-                sessions.compareAndSet(slot, held, null);
-                stats.releasing();
-                stats.error(status(failure));
+                String status = status(failure);
+                if (status.equals(Status.Code.NOT_FOUND.name())) {
+                    // The session is gone (expired or ended): not renewed again, no longer held.
+                    sessions.compareAndSet(slot, held, null);
+                    stats.releasing();
+                }
+                // Otherwise (UNAVAILABLE, a deadline) the target may still hold it: an agent tries
+                // again at its next turn, and it is given back after the run.
+                stats.error(status);
             } else if (counts(intended)) {
                 stats.record(RunStats.Rpc.RENEW, done - intended);
                 renewsDone.increment();
