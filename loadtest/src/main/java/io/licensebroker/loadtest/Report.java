@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -55,36 +54,44 @@ final class Report {
     }
 
     static void writeJson(List<RunResult> runs, Path file) throws IOException {
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (RunResult r : runs) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("name", r.name());
-            m.put("ops_per_sec", round(r.opsPerSec()));
-            m.put("p50_ms", round(r.percentileMs(RunStats.Rpc.OP, 50)));
-            m.put("p99_ms", round(r.percentileMs(RunStats.Rpc.OP, 99)));
-            m.put("p999_ms", round(r.percentileMs(RunStats.Rpc.OP, 99.9)));
-            m.put("errors", r.errorCount());
-            m.put("oversubscribed", r.oversubscribed());
-            m.put("agents", r.agents());
-            m.put("seconds", r.seconds());
-            m.put("ops", r.ops());
-            m.put("denied", r.denied());
-            m.put("in_use_after", r.leaked());
-            Map<String, Object> rpcs = new LinkedHashMap<>();
-            for (RunStats.Rpc rpc : RunStats.Rpc.values()) {
-                if (r.latencies().get(rpc).getTotalCount() > 0) {
-                    rpcs.put(rpc.name().toLowerCase(Locale.ROOT), ordered(
-                            "count", r.latencies().get(rpc).getTotalCount(),
-                            "p50_ms", round(r.percentileMs(rpc, 50)), "p90_ms", round(r.percentileMs(rpc, 90)),
-                            "p99_ms", round(r.percentileMs(rpc, 99)), "p999_ms", round(r.percentileMs(rpc, 99.9)),
-                            "max_ms", round(r.maxMs(rpc))));
-                }
+        Map<String, Object> top = new LinkedHashMap<>();
+        top.put("runs", runs.stream().map(Report::runJson).toList());
+        writeJson(top, file);
+    }
+
+    /** Writes {@code top} as pretty JSON; its values are maps, lists, strings and numbers. */
+    static void writeJson(Map<String, Object> top, Path file) throws IOException {
+        Files.writeString(file, new GsonBuilder().setPrettyPrinting().create().toJson(top) + "\n");
+    }
+
+    /** One run as the JSON files have always had it (benchmarks/*.json); compare's rounds reuse it. */
+    static Map<String, Object> runJson(RunResult r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", r.name());
+        m.put("ops_per_sec", round(r.opsPerSec()));
+        m.put("p50_ms", round(r.percentileMs(RunStats.Rpc.OP, 50)));
+        m.put("p99_ms", round(r.percentileMs(RunStats.Rpc.OP, 99)));
+        m.put("p999_ms", round(r.percentileMs(RunStats.Rpc.OP, 99.9)));
+        m.put("errors", r.errorCount());
+        m.put("oversubscribed", r.oversubscribed());
+        m.put("agents", r.agents());
+        m.put("seconds", r.seconds());
+        m.put("ops", r.ops());
+        m.put("denied", r.denied());
+        m.put("in_use_after", r.leaked());
+        Map<String, Object> rpcs = new LinkedHashMap<>();
+        for (RunStats.Rpc rpc : RunStats.Rpc.values()) {
+            if (r.latencies().get(rpc).getTotalCount() > 0) {
+                rpcs.put(rpc.name().toLowerCase(Locale.ROOT), ordered(
+                        "count", r.latencies().get(rpc).getTotalCount(),
+                        "p50_ms", round(r.percentileMs(rpc, 50)), "p90_ms", round(r.percentileMs(rpc, 90)),
+                        "p99_ms", round(r.percentileMs(rpc, 99)), "p999_ms", round(r.percentileMs(rpc, 99.9)),
+                        "max_ms", round(r.maxMs(rpc))));
             }
-            m.put("rpcs", rpcs);
-            m.put("error_statuses", r.errors());
-            out.add(m);
         }
-        Files.writeString(file, new GsonBuilder().setPrettyPrinting().create().toJson(Map.of("runs", out)) + "\n");
+        m.put("rpcs", rpcs);
+        m.put("error_statuses", r.errors());
+        return m;
     }
 
     private static Map<String, Object> ordered(Object... keysAndValues) {
@@ -99,7 +106,7 @@ final class Report {
         return runs.stream().filter(r -> r.name().equals(name)).findFirst().orElse(null);
     }
 
-    private static double round(double v) {
+    static double round(double v) {
         return Math.round(v * 1000) / 1000.0;
     }
 }
