@@ -24,7 +24,8 @@ final class OpenLoopRounds {
             }
             double base = floor.percentileMs(RunStats.Rpc.OP, percentile);
             for (RunResult r : runs) {
-                if (r != floor && base > 0) {
+                // A run that completed no op has no latency: "no answer", not a ratio of 0.
+                if (r != floor && base > 0 && r.ops() > 0) {
                     out.put(r.name(), r.percentileMs(RunStats.Rpc.OP, percentile) / base);
                 }
             }
@@ -52,22 +53,33 @@ final class OpenLoopRounds {
         return rounds.stream().map(Round::runs).toList();
     }
 
+    /** The runs that completed at least one op: only those have latencies to report. */
+    private static List<List<RunResult>> answered(List<Round> rounds) {
+        return rounds.stream().map(r -> r.runs().stream().filter(run -> run.ops() > 0).toList()).toList();
+    }
+
     static void print(List<Round> rounds, PrintStream out) {
         out.printf(Locale.ROOT, "%nopen loop at half the floor's closed-loop capacity, %d round(s)%n", rounds.size());
         for (int i = 0; i < rounds.size(); i++) {
             Round round = rounds.get(i);
             out.printf(Locale.ROOT, "round %d: floor capacity %.0f ops/s, rate %.0f ops/s%n", i + 1, round.capacity().opsPerSec(), round.rate());
         }
-        var p99 = Rounds.spread(runs(rounds), r -> r.percentileMs(RunStats.Rpc.OP, 99));
-        var p999 = Rounds.spread(runs(rounds), r -> r.percentileMs(RunStats.Rpc.OP, 99.9));
+        var p99 = Rounds.spread(answered(rounds), r -> r.percentileMs(RunStats.Rpc.OP, 99));
+        var p999 = Rounds.spread(answered(rounds), r -> r.percentileMs(RunStats.Rpc.OP, 99.9));
         var ops = Rounds.opsPerSec(runs(rounds));
         var r99 = ratioMedians(rounds, 99);
         var r999 = ratioMedians(rounds, 99.9);
         out.printf(Locale.ROOT, "%-14s %9s %19s %11s %11s %12s %10s%n", "run", "ops/s", "op p99 ms (min-max)", "p99.9 ms",
                 "p99 x floor", "p99.9 x fl.", "errors");
-        p99.forEach((name, s) -> {
+        ops.keySet().forEach(name -> {
             long errors = rounds.stream().flatMap(r -> r.runs().stream()).filter(r -> r.name().equals(name))
                     .mapToLong(r -> r.errorCount() + r.denied()).sum();
+            Rounds.Spread s = p99.get(name);
+            if (s == null) {
+                out.printf(Locale.ROOT, "%-14s %9.0f %19s %11s %11s %12s %10d%n", name, ops.get(name).median(), "no op completed", "", "", "",
+                        errors);
+                return;
+            }
             out.printf(Locale.ROOT, "%-14s %9.0f %7.3f (%.2f-%.2f) %11.3f %11s %12s %10d%n", name, ops.get(name).median(), s.median(), s.min(), s.max(),
                     p999.get(name).median(), fmt(r99.get(name)), fmt(r999.get(name)), errors);
         });
@@ -102,7 +114,7 @@ final class OpenLoopRounds {
 
     private static Map<String, Double> medians(List<Round> rounds, double percentile) {
         Map<String, Double> out = new LinkedHashMap<>();
-        Rounds.spread(runs(rounds), r -> r.percentileMs(RunStats.Rpc.OP, percentile)).forEach((k, s) -> out.put(k, Report.round(s.median())));
+        Rounds.spread(answered(rounds), r -> r.percentileMs(RunStats.Rpc.OP, percentile)).forEach((k, s) -> out.put(k, Report.round(s.median())));
         return out;
     }
 

@@ -23,6 +23,32 @@ class CompareRoundsTest {
         return new RunResult(name, 8, 1.0, ops, new RunStats(8).totals(), Map.of(), 0, 0, 0, 0);
     }
 
+    /** A run whose ops all took {@code ms}. */
+    private static RunResult timed(String name, long ops, long ms) {
+        RunStats stats = new RunStats(8);
+        for (long i = 0; i < ops; i++) {
+            stats.record(RunStats.Rpc.OP, ms * 1_000_000);
+        }
+        return new RunResult(name, 8, 1.0, ops, stats.totals(), Map.of(), 0, 0, 0, 0);
+    }
+
+    @Test
+    void anOpenLoopRunThatCompletedNothingHasNoLatencyAndNoRatio() {
+        List<OpenLoopRounds.Round> rounds = List.of(
+                new OpenLoopRounds.Round(run("floor", 1000), 500, List.of(timed("floor", 10, 2), timed("broker-memory", 10, 8),
+                        run("broker-redis", 0))),
+                new OpenLoopRounds.Round(run("floor", 1000), 500, List.of(timed("floor", 10, 4), timed("broker-memory", 10, 8),
+                        timed("broker-redis", 10, 40))));
+        assertEquals(Map.of("broker-memory", 4.0), rounds.get(0).ratios(99).entrySet().stream()
+                .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> Math.rint(e.getValue()))), "no ratio for broker-redis");
+        Map<String, Double> medians = OpenLoopRounds.ratioMedians(rounds, 99);
+        assertEquals(10.0, medians.get("broker-redis"), 0.1, "only the round that answered counts");
+        assertEquals(3.0, medians.get("broker-memory"), 0.1, "median of 4 and 2");
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        OpenLoopRounds.print(List.of(rounds.get(0)), new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(printed.toString(java.nio.charset.StandardCharsets.UTF_8).contains("no op completed"), printed::toString);
+    }
+
     @Test
     void ratiosAreTakenWithinARoundAndTheirMedianIsReported() {
         List<List<RunResult>> rounds = List.of(
