@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Predicate;
 
 /**
  * {@code compare}: in one run on this machine, with the same driver and concurrency, measures the
@@ -122,12 +123,7 @@ final class CompareCommand implements Callable<Integer> {
     private Map<String, Object> closedLoop(LoadDriver.Options options, Contenders.Setup setup, List<RunResult> all) throws Exception {
         List<List<RunResult>> done = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
-            List<RunResult> runs = new ArrayList<>();
-            for (String name : Contenders.ALL) {
-                if (wanted(name)) {
-                    runs.add(Contenders.with(name, setup, t -> LoadDriver.run(name, t, options, System.err)));
-                }
-            }
+            List<RunResult> runs = runEach(this::wanted, setup, (name, t) -> LoadDriver.run(name, t, options, System.err));
             header(round);
             runs.forEach(r -> Report.printRun(r, System.out));
             Report.printComparison(runs, System.out);
@@ -145,12 +141,8 @@ final class CompareCommand implements Callable<Integer> {
             RunResult capacity = Contenders.with(Contenders.FLOOR, setup, t -> LoadDriver.run("floor-capacity", t, closed, System.err));
             double rate = OpenLoopRounds.rateFor(capacity);
             LoadDriver.Options open = new LoadDriver.Options(agents, duration, warmup, Duration.ZERO, false, true, rate);
-            List<RunResult> runs = new ArrayList<>();
-            for (String name : Contenders.ALL) {
-                if (name.equals(Contenders.FLOOR) || wanted(name)) {
-                    runs.add(Contenders.with(name, roomy, t -> LoadDriver.run(name, t, open, System.err)));
-                }
-            }
+            List<RunResult> runs = runEach(name -> name.equals(Contenders.FLOOR) || wanted(name), roomy,
+                    (name, t) -> LoadDriver.run(name, t, open, System.err));
             header(round);
             Report.printRun(capacity, System.out);
             runs.forEach(r -> Report.printRun(r, System.out));
@@ -167,13 +159,8 @@ final class CompareCommand implements Callable<Integer> {
         Contenders.Setup setup = new Contenders.Setup(agents, channels, fsync, live + CHURN_HEADROOM, leaseTtl);
         List<List<RunResult>> done = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
-            List<RunResult> runs = new ArrayList<>();
-            for (String name : Contenders.ALL) {
-                boolean inMix = only != null ? only.contains(name) : !name.equals(Contenders.REDISSON);
-                if (inMix) {
-                    runs.add(Contenders.with(name, setup, t -> RenewMix.run(name, t, options, System.err)));
-                }
-            }
+            List<RunResult> runs = runEach(name -> only != null ? only.contains(name) : !name.equals(Contenders.REDISSON), setup,
+                    (name, t) -> RenewMix.run(name, t, options, System.err));
             header(round);
             runs.forEach(r -> Report.printRun(r, System.out));
             done.add(runs);
@@ -195,6 +182,22 @@ final class CompareCommand implements Callable<Integer> {
         }
         LoadDriver.Options options = new LoadDriver.Options(agents, length, Duration.ZERO, Duration.ZERO, false, false, 0);
         Contenders.with(Contenders.FLOOR, setup, t -> LoadDriver.run("prime", t, options, System.err));
+    }
+
+    /** One measurement of a started contender. */
+    private interface Measure {
+        RunResult on(String name, LoadTarget target) throws Exception;
+    }
+
+    /** One round: every contender {@code in} takes, in the order of {@link Contenders#ALL}, each started fresh. */
+    private static List<RunResult> runEach(Predicate<String> in, Contenders.Setup setup, Measure measure) throws Exception {
+        List<RunResult> runs = new ArrayList<>();
+        for (String name : Contenders.ALL) {
+            if (in.test(name)) {
+                runs.add(Contenders.with(name, setup, t -> measure.on(name, t)));
+            }
+        }
+        return runs;
     }
 
     private void header(int round) {

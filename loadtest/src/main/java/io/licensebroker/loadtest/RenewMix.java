@@ -135,10 +135,7 @@ final class RenewMix {
             lastTick = now;
         }
         timer.shutdownNow();
-        long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (inFlight.get() > 0 && System.nanoTime() < drainUntil) {
-            Thread.sleep(10);
-        }
+        awaitDrained(Duration.ofSeconds(30));
         releaseAll();
         return new RunResult(name, options.agents(), options.duration().toNanos() / 1e9, churnOps.sum(), stats.totals(),
                 stats.errors(), stats.deniedCount(), stats.oversubscribed(), stats.maxHeld(), target.inUse());
@@ -182,9 +179,7 @@ final class RenewMix {
         if (held == null) {
             return; // lost earlier (counted then)
         }
-        if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
-            inFlight.decrementAndGet();
-            stats.error("OVERLOADED_DRIVER");
+        if (!admit()) {
             return;
         }
         target.renew(slot % options.agents(), held).whenComplete((v, failure) -> {
@@ -203,14 +198,12 @@ final class RenewMix {
                 stats.record(RunStats.Rpc.RENEW, done - intended);
                 renewsDone.increment();
             }
-            inFlight.decrementAndGet();
+            finished();
         });
     }
 
     private void churn(int agent, long intended) {
-        if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
-            inFlight.decrementAndGet();
-            stats.error("OVERLOADED_DRIVER");
+        if (!admit()) {
             return;
         }
         target.acquire(agent).whenComplete((held, failure) -> {
@@ -222,7 +215,7 @@ final class RenewMix {
                 } else {
                     stats.error(status(failure));
                 }
-                inFlight.decrementAndGet();
+                finished();
                 return;
             }
             stats.granted();
@@ -240,9 +233,38 @@ final class RenewMix {
                     stats.record(RunStats.Rpc.OP, done - intended);
                     churnOps.increment();
                 }
-                inFlight.decrementAndGet();
+                finished();
             });
         });
+    }
+
+    /** Lets one more call go out, unless MAX_IN_FLIGHT are already out (then it is an error, not queued). */
+    private boolean admit() {
+        if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
+            finished();
+            stats.error("OVERLOADED_DRIVER");
+            return false;
+        }
+        return true;
+    }
+
+    /** A call answered; the last one wakes {@link #awaitDrained}. */
+    private void finished() {
+        if (inFlight.decrementAndGet() == 0) {
+            synchronized (inFlight) {
+                inFlight.notifyAll();
+            }
+        }
+    }
+
+    /** Waits, at most {@code max}, until every call sent during the run has been answered. */
+    private void awaitDrained(Duration max) throws InterruptedException {
+        long until = System.nanoTime() + max.toNanos();
+        synchronized (inFlight) {
+            for (long left = max.toNanos(); inFlight.get() > 0 && left > 0; left = until - System.nanoTime()) {
+                TimeUnit.NANOSECONDS.timedWait(inFlight, left);
+            }
+        }
     }
 
     /** Gives every live session back, so the target's usage can be checked to be zero. */
